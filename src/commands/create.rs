@@ -1,0 +1,174 @@
+//! `SESS.CREATE app id ip [TTL ttl] [DATA json] [NORESAVE]`: a new session,
+//! replied with its token.
+
+use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
+
+use crate::args;
+use crate::config::{DEFAULT_TTL, MAX_DATA_BYTES};
+use crate::data::{self, Patch};
+use crate::error::{internal, syntax};
+use crate::redis_key::Kind;
+use crate::session::Session;
+use crate::store::Store;
+use crate::token;
+
+pub struct Create<'a> {
+    app: &'a [u8],
+    id: &'a [u8],
+    ip: &'a [u8],
+    ttl: Option<i64>,
+    data: Option<Patch>,
+    no_resave: bool,
+}
+
+impl<'a> Create<'a> {
+    /// Options may come in any order, each at most once, names in any case.
+    pub fn parse(args: &[&'a [u8]], max_data_bytes: usize) -> Result<Self, RedisError> {
+        let mut create = Create {
+            app: args::app(args[0])?,
+            id: args::id(args[1])?,
+            ip: args::ip(args[2])?,
+            ttl: None,
+            data: None,
+            no_resave: false,
+        };
+        let mut options = args[3..].iter();
+        while let Some(option) = options.next() {
+            match option.to_ascii_uppercase().as_slice() {
+                b"TTL" if create.ttl.is_none() => {
+                    create.ttl = Some(args::ttl(options.next().ok_or_else(syntax)?)?);
+                }
+                b"DATA" if create.data.is_none() => {
+                    let json = options.next().ok_or_else(syntax)?;
+                    create.data = Some(data::parse_patch(json, max_data_bytes)?);
+                }
+                b"NORESAVE" if !create.no_resave => create.no_resave = true,
+                _ => return Err(syntax()),
+            }
+        }
+        Ok(create)
+    }
+
+    pub fn run(self, ctx: &Context, default_ttl: i64, max_data_bytes: usize) -> RedisResult {
+        let store = Store::new(ctx, self.app);
+        let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
+        let mut activity = store.open_index(&store.keys.activity(), true)?;
+        let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        let data = match self.data {
+            Some(patch) => data::apply(None, patch, max_data_bytes)?,
+            None => None,
+        };
+        let (token, mut key) = unused_token(&store)?;
+
+        let session = Session {
+            id: self.id,
+            r: 1,
+            w: 1,
+            ip: self.ip,
+            la: store.now,
+            ttl: self.ttl.unwrap_or(default_ttl),
+            no_resave: self.no_resave,
+            d: data.as_deref().map(str::as_bytes),
+        };
+        store.write_new(&mut key, &session);
+        store.index_set(&mut user, &token, session.expires_at());
+        store.schedule_expiry(&mut expiry, self.id, session.expires_at());
+        store.record_activity(&mut activity, self.id);
+        Ok(RedisValue::StringBuffer(token.to_vec()))
+    }
+}
+
+/// Draws tokens until one names no existing key. With 381 random bits a
+/// second draw is already beyond belief; the bound only guarantees the loop
+/// ends.
+fn unused_token(
+    store: &Store,
+) -> Result<([u8; args::TOKEN_LEN], crate::redis_key::Key), RedisError> {
+    for _ in 0..8 {
+        let token = token::generate();
+        let key = crate::redis_key::Key::open(store.ctx(), &store.keys.session(&token), true);
+        if key.kind() == Kind::Empty {
+            return Ok((token, key));
+        }
+    }
+    Err(internal("could not draw an unused session token"))
+}
+
+pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let args = super::arguments(&args, 3, usize::MAX)?;
+    let max = usize::try_from(MAX_DATA_BYTES.get()).unwrap_or(usize::MAX);
+    Create::parse(&args, max)?.run(ctx, DEFAULT_TTL.get(), max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&[u8]]) -> Result<Create<'static>, String> {
+        let owned: Vec<&'static [u8]> = args
+            .iter()
+            .map(|a| &*Box::leak(a.to_vec().into_boxed_slice()))
+            .collect();
+        Create::parse(&owned, 1000).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn options_in_any_order_and_case() {
+        let c = parse(&[
+            b"app",
+            b"u1",
+            b"ip",
+            b"noresave",
+            b"data",
+            br#"{"a":1}"#,
+            b"Ttl",
+            b"60",
+        ])
+        .unwrap();
+        assert_eq!(c.ttl, Some(60));
+        assert!(c.no_resave);
+        assert!(c.data.is_some());
+        let plain = parse(&[b"app", b"u1", b"ip"]).unwrap();
+        assert_eq!(
+            (plain.ttl, plain.no_resave, plain.data.is_none()),
+            (None, false, true)
+        );
+    }
+
+    #[test]
+    fn repeated_unknown_or_incomplete_options_are_syntax_errors() {
+        for bad in [
+            &[&b"app"[..], b"u", b"ip", b"TTL", b"60", b"TTL", b"60"][..],
+            &[b"app", b"u", b"ip", b"NORESAVE", b"NORESAVE"],
+            &[b"app", b"u", b"ip", b"FOREVER"],
+            &[b"app", b"u", b"ip", b"TTL"],
+            &[b"app", b"u", b"ip", b"DATA"],
+        ] {
+            assert_eq!(parse(bad).err().unwrap(), "ERR syntax error", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn arguments_are_checked_in_order() {
+        assert!(parse(&[b"a", b"", b""])
+            .err()
+            .unwrap()
+            .starts_with("ERR invalid app"));
+        assert!(parse(&[b"app", b"", b""])
+            .err()
+            .unwrap()
+            .starts_with("ERR invalid id"));
+        assert!(parse(&[b"app", b"u", b""])
+            .err()
+            .unwrap()
+            .starts_with("ERR invalid ip"));
+        assert!(parse(&[b"app", b"u", b"ip", b"TTL", b"5"])
+            .err()
+            .unwrap()
+            .starts_with("ERR invalid ttl"));
+        assert_eq!(
+            parse(&[b"app", b"u", b"ip", b"DATA", b"{}"]).err().unwrap(),
+            "ERR invalid json: the object has no keys"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! `SESS.SOID app id`: the user's live sessions, most recently active first,
+//! each a session map starting with its token. Nothing is touched.
+
+use redis_module::{Context, RedisError, RedisResult, RedisString};
+
+use crate::args;
+use crate::redis_key::Key;
+use crate::reply::Reply;
+use crate::store::{Store, StoredSession};
+
+pub struct Soid<'a> {
+    app: &'a [u8],
+    id: &'a [u8],
+}
+
+impl<'a> Soid<'a> {
+    pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
+        Ok(Soid {
+            app: args::app(args[0])?,
+            id: args::id(args[1])?,
+        })
+    }
+
+    pub fn run(self, ctx: &Context) -> RedisResult {
+        let store = Store::new(ctx, self.app);
+        let user = store.open_index(&store.keys.user_sessions(self.id), false)?;
+        let mut found = Vec::new();
+        collect_live(&store, &user, self.id, i64::MIN, &mut found);
+        newest_first(&mut found);
+        let reply = Reply::new(ctx);
+        reply.sessions(store.now, &found);
+        Ok(reply.done())
+    }
+}
+
+/// Adds to `found` the live sessions in a user's index whose last activity
+/// is after `active_after`.
+pub fn collect_live(
+    store: &Store,
+    user: &Key,
+    id: &[u8],
+    active_after: i64,
+    found: &mut Vec<(RedisString, StoredSession)>,
+) {
+    for (token, _) in user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX) {
+        let Ok(key) = store.open_session(token.as_slice(), false) else {
+            continue;
+        };
+        if let Some(session) = Store::read(&key) {
+            if session.id.as_slice() == id
+                && session.is_live(store.now)
+                && session.la > active_after
+            {
+                found.push((token, session));
+            }
+        }
+    }
+}
+
+/// Most recently active first; ties by token so the order is stable.
+pub fn newest_first(found: &mut [(RedisString, StoredSession)]) {
+    found.sort_by(|(ta, a), (tb, b)| {
+        b.la.cmp(&a.la)
+            .then_with(|| ta.as_slice().cmp(tb.as_slice()))
+    });
+}
+
+pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let args = super::arguments(&args, 2, 2)?;
+    Soid::parse(&args)?.run(ctx)
+}

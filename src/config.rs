@@ -1,0 +1,314 @@
+//! Module configuration: `CONFIG GET/SET sess.<name>` and module arguments.
+//!
+//! Values may come from the `loadmodule` line (`default-ttl 3600`) or from
+//! `sess.default-ttl 3600` lines in redis.conf; when both name a value,
+//! redis.conf wins because Redis applies it after the module registers its
+//! defaults. A bad value refuses the load with a message in the Redis log.
+//! Registration is done here rather than through `redis_module!`, whose
+//! config support ignores registration failures.
+
+use std::ffi::{c_char, c_longlong, c_void, CString};
+use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use redis_module::{raw, Context, RedisString};
+
+/// A numeric setting with its bounds.
+pub struct Numeric {
+    pub name: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+    mutable: bool,
+    value: AtomicI64,
+}
+
+impl Numeric {
+    const fn new(name: &'static str, default: i64, min: i64, max: i64) -> Numeric {
+        Numeric {
+            name,
+            default,
+            min,
+            max,
+            mutable: true,
+            value: AtomicI64::new(default),
+        }
+    }
+
+    pub fn get(&self) -> i64 {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    fn check(&self, raw: &str) -> Result<i64, String> {
+        match raw.parse::<i64>() {
+            Ok(v) if (self.min..=self.max).contains(&v) => Ok(v),
+            _ => Err(format!(
+                "invalid value for {}: expected an integer from {} to {}, got {raw:?}",
+                self.name, self.min, self.max
+            )),
+        }
+    }
+}
+
+/// Lifetime of a session created without TTL, in seconds.
+pub static DEFAULT_TTL: Numeric = Numeric::new("default-ttl", 7200, 10, 31_536_000);
+/// Largest JSON text accepted for, and stored as, one session's data.
+pub static MAX_DATA_BYTES: Numeric = Numeric::new("max-data-bytes", 65_536, 16, 67_108_864);
+/// Seconds after their last activity that users without a live session stay
+/// in the activity index.
+pub static ACTIVITY_HORIZON: Numeric = Numeric::new("activity-horizon", 2_592_000, 60, 315_360_000);
+/// Milliseconds between two sweeper steps when there is no backlog.
+pub static SWEEP_INTERVAL_MS: Numeric = Numeric::new("sweep-interval", 100, 10, 10_000);
+/// Most sessions one sweeper step examines (the bound on its run time).
+pub static SWEEP_BATCH: Numeric = Numeric::new("sweep-batch", 1000, 10, 1_000_000);
+
+const NUMERIC: [&Numeric; 5] = [
+    &DEFAULT_TTL,
+    &MAX_DATA_BYTES,
+    &ACTIVITY_HORIZON,
+    &SWEEP_INTERVAL_MS,
+    &SWEEP_BATCH,
+];
+
+/// Name of the key prefix setting. It cannot change at run time: every
+/// existing session would be orphaned under the old prefix.
+const PREFIX_NAME: &str = "prefix";
+const PREFIX_DEFAULT: &str = "rs";
+
+/// The prefix as it is being configured (written only while loading).
+static PREFIX_PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// The same value as a Redis string, which `CONFIG GET` borrows.
+static PREFIX_REDIS_STRING: AtomicPtr<raw::RedisModuleString> =
+    AtomicPtr::new(std::ptr::null_mut());
+/// The prefix in force, fixed once loading is done.
+static PREFIX: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// The key prefix, `rs` unless configured.
+pub fn prefix() -> &'static [u8] {
+    PREFIX
+        .get()
+        .map_or(PREFIX_DEFAULT.as_bytes(), Vec::as_slice)
+}
+
+/// Checks a prefix: it must not contain a brace (that would move the hash
+/// tag away from the app), space or control character.
+fn check_prefix(raw: &[u8]) -> Result<(), String> {
+    let ok = (1..=64).contains(&raw.len())
+        && raw
+            .iter()
+            .all(|b| b.is_ascii_graphic() && *b != b'{' && *b != b'}');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid value for {PREFIX_NAME}: expected 1 to 64 printable ASCII characters without braces or spaces, got {:?}",
+            String::from_utf8_lossy(raw)
+        ))
+    }
+}
+
+/// Registers every setting with Redis, taking defaults from the module
+/// arguments, then lets Redis apply redis.conf. Returns a message for the log
+/// when something is wrong.
+pub fn load(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
+    let mut prefix = PREFIX_DEFAULT.as_bytes().to_vec();
+    let mut defaults: Vec<i64> = NUMERIC.iter().map(|n| n.default).collect();
+    if args.len() % 2 != 0 {
+        return Err("module arguments must be name/value pairs".into());
+    }
+    for pair in args.chunks(2) {
+        let (name, value) = (pair[0].as_slice(), pair[1].as_slice());
+        if name == PREFIX_NAME.as_bytes() {
+            check_prefix(value)?;
+            prefix = value.to_vec();
+        } else if let Some(i) = NUMERIC.iter().position(|n| n.name.as_bytes() == name) {
+            defaults[i] = NUMERIC[i].check(&String::from_utf8_lossy(value))?;
+        } else {
+            let known: Vec<&str> = NUMERIC
+                .iter()
+                .map(|n| n.name)
+                .chain([PREFIX_NAME])
+                .collect();
+            return Err(format!(
+                "unknown module argument {:?}; known: {}",
+                String::from_utf8_lossy(name),
+                known.join(", ")
+            ));
+        }
+    }
+    for (numeric, default) in NUMERIC.iter().zip(defaults) {
+        register_numeric(ctx, numeric, default)?;
+    }
+    register_prefix(ctx, &prefix)?;
+    // SAFETY: called from OnLoad with the module's context.
+    if unsafe { raw::RedisModule_LoadConfigs.unwrap()(ctx.get_raw()) } != raw::REDISMODULE_OK as i32
+    {
+        return Err("redis.conf holds an invalid sess.* setting (see the line above)".into());
+    }
+    let chosen = PREFIX_PENDING.lock().map(|p| p.clone()).unwrap_or(prefix);
+    let _ = PREFIX.set(chosen);
+    Ok(())
+}
+
+fn register_numeric(ctx: &Context, numeric: &'static Numeric, default: i64) -> Result<(), String> {
+    numeric.value.store(default, Ordering::Relaxed);
+    let name = CString::new(numeric.name).map_err(|e| e.to_string())?;
+    let flags = if numeric.mutable {
+        raw::REDISMODULE_CONFIG_DEFAULT
+    } else {
+        raw::REDISMODULE_CONFIG_IMMUTABLE
+    };
+    // SAFETY: numeric is 'static, so the private-data pointer outlives Redis's use.
+    let status = unsafe {
+        raw::RedisModule_RegisterNumericConfig.unwrap()(
+            ctx.get_raw(),
+            name.as_ptr(),
+            default,
+            flags,
+            numeric.min,
+            numeric.max,
+            Some(get_numeric),
+            Some(set_numeric),
+            None,
+            numeric as *const Numeric as *mut c_void,
+        )
+    };
+    registered(status, numeric.name)
+}
+
+extern "C" fn get_numeric(_name: *const c_char, privdata: *mut c_void) -> c_longlong {
+    // SAFETY: privdata is the &'static Numeric given at registration.
+    let numeric = unsafe { &*(privdata as *const Numeric) };
+    numeric.get()
+}
+
+extern "C" fn set_numeric(
+    _name: *const c_char,
+    value: c_longlong,
+    privdata: *mut c_void,
+    _err: *mut *mut raw::RedisModuleString,
+) -> i32 {
+    // SAFETY: as in get_numeric. Redis has already checked min and max.
+    let numeric = unsafe { &*(privdata as *const Numeric) };
+    numeric.value.store(value, Ordering::Relaxed);
+    raw::REDISMODULE_OK as i32
+}
+
+fn register_prefix(ctx: &Context, default: &[u8]) -> Result<(), String> {
+    store_prefix(default);
+    let name = CString::new(PREFIX_NAME).map_err(|e| e.to_string())?;
+    let default = CString::new(default).map_err(|e| e.to_string())?;
+    // SAFETY: plain registration; the callbacks use only statics.
+    let status = unsafe {
+        raw::RedisModule_RegisterStringConfig.unwrap()(
+            ctx.get_raw(),
+            name.as_ptr(),
+            default.as_ptr(),
+            raw::REDISMODULE_CONFIG_IMMUTABLE,
+            Some(get_prefix),
+            Some(set_prefix),
+            None,
+            std::ptr::null_mut(),
+        )
+    };
+    registered(status, PREFIX_NAME)
+}
+
+fn store_prefix(value: &[u8]) {
+    if let Ok(mut pending) = PREFIX_PENDING.lock() {
+        *pending = value.to_vec();
+    }
+    // SAFETY: a context-free string, owned by this module until replaced.
+    let fresh = unsafe {
+        raw::RedisModule_CreateString.unwrap()(
+            std::ptr::null_mut(),
+            value.as_ptr().cast(),
+            value.len(),
+        )
+    };
+    let old = PREFIX_REDIS_STRING.swap(fresh, Ordering::AcqRel);
+    if !old.is_null() {
+        // SAFETY: old was created above by an earlier call and is no longer shared.
+        unsafe { raw::RedisModule_FreeString.unwrap()(std::ptr::null_mut(), old) };
+    }
+}
+
+extern "C" fn get_prefix(
+    _name: *const c_char,
+    _privdata: *mut c_void,
+) -> *mut raw::RedisModuleString {
+    PREFIX_REDIS_STRING.load(Ordering::Acquire)
+}
+
+extern "C" fn set_prefix(
+    _name: *const c_char,
+    value: *mut raw::RedisModuleString,
+    _privdata: *mut c_void,
+    err: *mut *mut raw::RedisModuleString,
+) -> i32 {
+    let bytes = RedisString::string_as_slice(value);
+    match check_prefix(bytes) {
+        Ok(()) => {
+            store_prefix(bytes);
+            raw::REDISMODULE_OK as i32
+        }
+        Err(message) => {
+            let message = message.replace(['\r', '\n', '\0'], " ");
+            // SAFETY: Redis takes ownership of the error string it asked for.
+            unsafe {
+                *err = raw::RedisModule_CreateString.unwrap()(
+                    std::ptr::null_mut(),
+                    message.as_ptr().cast(),
+                    message.len(),
+                )
+            };
+            raw::REDISMODULE_ERR as i32
+        }
+    }
+}
+
+fn registered(status: i32, name: &str) -> Result<(), String> {
+    if status == raw::REDISMODULE_OK as i32 {
+        Ok(())
+    } else {
+        Err(format!("could not register the setting {name}"))
+    }
+}
+
+/// For log lines: `name=value` of every setting in force.
+pub fn describe() -> String {
+    let mut parts: Vec<String> = NUMERIC
+        .iter()
+        .map(|n| format!("{}={}", n.name, n.get()))
+        .collect();
+    parts.push(format!(
+        "{PREFIX_NAME}={}",
+        String::from_utf8_lossy(prefix())
+    ));
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_values_are_checked_against_their_bounds() {
+        assert_eq!(DEFAULT_TTL.check("3600"), Ok(3600));
+        let e = DEFAULT_TTL.check("5").unwrap_err();
+        assert_eq!(
+            e,
+            "invalid value for default-ttl: expected an integer from 10 to 31536000, got \"5\""
+        );
+        assert!(SWEEP_BATCH.check("lots").is_err());
+    }
+
+    #[test]
+    fn prefixes_cannot_break_the_hash_tag() {
+        assert!(check_prefix(b"rs").is_ok());
+        assert!(check_prefix(b"sess:v2").is_ok());
+        for bad in [&b""[..], b"a{b", b"a}b", b"a b", b"a\0b", &[b'x'; 65]] {
+            assert!(check_prefix(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! One bounded step of the sweep: expired sessions first, then activity
+//! entries past the horizon. See the module documentation for the design.
+
+use redis_module::{raw, Context, ContextFlags, RedisString};
+
+use super::registry::{self, AppState};
+use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
+use crate::redis_key::{Key, Kind};
+use crate::store::Store;
+
+/// Runs one step. Returns true when it stopped for lack of budget, so the
+/// caller schedules the next step right away.
+pub fn step(ctx: &Context) -> bool {
+    let flags = ctx.get_flags();
+    if !flags.contains(ContextFlags::MASTER) || flags.contains(ContextFlags::LOADING) {
+        return false;
+    }
+    let mut budget = SWEEP_BATCH.get().max(1) as usize;
+    for (app, mut state) in registry::round() {
+        select_db(ctx, app.0);
+        let store = Store::new(ctx, &app.1);
+        let mut expiry = Key::open(ctx, &store.keys.expiry(), true);
+        if expiry.kind() == Kind::Empty {
+            // The app has no session left (or was flushed): nothing to watch
+            // until a keyspace event brings it back.
+            registry::forget(&app);
+            continue;
+        }
+        if expiry.kind() == Kind::ZSet {
+            budget -= sweep_due_users(&store, &mut expiry, budget);
+        }
+        if budget > 0 {
+            budget -= trim_activity(&store, &mut state, budget);
+            registry::update(&app, state);
+        }
+        if budget == 0 {
+            registry::resume_at(Some(app));
+            return true;
+        }
+    }
+    registry::resume_at(None);
+    false
+}
+
+fn select_db(ctx: &Context, db: i32) {
+    // SAFETY: a timer context may select any database.
+    unsafe { raw::RedisModule_SelectDb.unwrap()(ctx.get_raw(), db) };
+}
+
+/// Handles users whose earliest possible expiry has come. Returns the number
+/// of sessions (or stale entries) examined.
+fn sweep_due_users(store: &Store, expiry: &mut Key, budget: usize) -> usize {
+    let mut used = 0;
+    for (id, _) in expiry.zset_range(f64::NEG_INFINITY, store.now as f64, budget) {
+        if used == budget {
+            break;
+        }
+        used += sweep_user(store, expiry, id.as_slice(), budget - used);
+    }
+    used
+}
+
+/// Deletes the user's expired sessions, re-scores the live ones that were
+/// checked, and updates the user's entry in the expiry index.
+fn sweep_user(store: &Store, expiry: &mut Key, id: &[u8], budget: usize) -> usize {
+    let mut user = Key::open(store.ctx(), &store.keys.user_sessions(id), true);
+    if user.kind() != Kind::ZSet {
+        store.index_remove(expiry, id);
+        return 1;
+    }
+    let due = user.zset_range(f64::NEG_INFINITY, store.now as f64, budget.max(1));
+    for (token, _) in &due {
+        check_session(store, &mut user, token, id);
+    }
+    match user.zset_first() {
+        None => store.index_remove(expiry, id),
+        Some((_, next)) => store.index_set(expiry, id, next as i64),
+    }
+    due.len().max(1)
+}
+
+fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
+    let token = token.as_slice();
+    let session = store
+        .open_session(token, true)
+        .ok()
+        .and_then(|key| Store::read(&key).map(|session| (key, session)));
+    match session {
+        Some((_, session)) if session.id.as_slice() == id && session.is_live(store.now) => {
+            store.index_set(user, token, session.expires_at());
+        }
+        Some((mut key, session)) if session.id.as_slice() == id => {
+            store.delete(&mut key);
+            store.index_remove(user, token);
+        }
+        // Missing, not a session, or another user's: only the entry is stale.
+        _ => store.index_remove(user, token),
+    }
+}
+
+/// Drops activity entries older than the horizon for users without any
+/// session, at most once a second per app, resuming where the last pass left
+/// off. Returns the number of entries examined.
+fn trim_activity(store: &Store, state: &mut AppState, budget: usize) -> usize {
+    if store.now < state.next_horizon_pass {
+        return 0;
+    }
+    state.next_horizon_pass = store.now + 1;
+    let Ok(mut activity) = store.open_index(&store.keys.activity(), true) else {
+        return 0;
+    };
+    let newest_stale = (store.now - ACTIVITY_HORIZON.get() - 1) as f64;
+    let entries = match &state.horizon_cursor {
+        Some((score, member)) => activity.zset_range_after(*score, member, newest_stale, budget),
+        None => activity.zset_range(f64::NEG_INFINITY, newest_stale, budget),
+    };
+    for (id, score) in &entries {
+        let id = id.as_slice();
+        if Key::open(store.ctx(), &store.keys.user_sessions(id), false).kind() == Kind::Empty {
+            store.index_remove(&mut activity, id);
+        } else {
+            state.horizon_cursor = Some((*score, id.to_vec()));
+        }
+    }
+    if entries.len() < budget {
+        state.horizon_cursor = None;
+    }
+    entries.len()
+}

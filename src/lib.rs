@@ -1,0 +1,74 @@
+//! A Redis module that keeps user sessions: the `SESS.*` commands.
+//!
+//! This file is the table of contents: what is registered and how. Every
+//! command declares its `app` argument as its only key (first 1, last 1,
+//! step 1), so cluster clients route it to the slot of the app, where all of
+//! the app's keys live (see `keys.rs`).
+//!
+//! Flags: CREATE and SET may grow memory and are refused under OOM
+//! (`deny-oom`); GET only rewrites counters, so sessions stay readable when
+//! the server is full. SOID, SOAPP and ACTIVITY are read-only and also run on
+//! replicas.
+
+mod args;
+mod clock;
+mod commands;
+mod config;
+mod data;
+mod error;
+mod expiry;
+mod keys;
+mod panic_hook;
+mod redis_key;
+mod reply;
+mod session;
+mod store;
+mod token;
+
+use redis_module::{redis_module, Context, RedisString, Status};
+
+use commands::{activity, create, get, kill, killall, killsoid, set, soapp, soid};
+
+// Unit tests run outside Redis, where the Redis allocator does not exist.
+#[cfg(not(test))]
+type Allocator = redis_module::alloc::RedisAlloc;
+#[cfg(not(test))]
+const ALLOCATOR: Allocator = redis_module::alloc::RedisAlloc;
+#[cfg(test)]
+type Allocator = std::alloc::System;
+#[cfg(test)]
+const ALLOCATOR: Allocator = std::alloc::System;
+
+fn init(ctx: &Context, args: &[RedisString]) -> Status {
+    panic_hook::install();
+    if let Err(problem) = config::load(ctx, args) {
+        ctx.log_warning(&format!("refusing to load: {problem}"));
+        return Status::Err;
+    }
+    expiry::start(ctx);
+    ctx.log_notice(&format!("ready: {}", config::describe()));
+    Status::Ok
+}
+
+redis_module! {
+    name: "sess",
+    version: 100,
+    allocator: (Allocator, ALLOCATOR),
+    data_types: [],
+    init: init,
+    commands: [
+        // name            handler            flags                    keys     ACL
+        ["sess.create",   create::command,   "write deny-oom fast",   1, 1, 1, ""],
+        ["sess.get",      get::command,      "write fast",            1, 1, 1, ""],
+        ["sess.set",      set::command,      "write deny-oom fast",   1, 1, 1, ""],
+        ["sess.kill",     kill::command,     "write fast",            1, 1, 1, ""],
+        ["sess.killall",  killall::command,  "write",                 1, 1, 1, ""],
+        ["sess.killsoid", killsoid::command, "write",                 1, 1, 1, ""],
+        ["sess.soid",     soid::command,     "readonly",              1, 1, 1, ""],
+        ["sess.soapp",    soapp::command,    "readonly",              1, 1, 1, ""],
+        ["sess.activity", activity::command, "readonly fast",         1, 1, 1, ""],
+    ],
+    event_handlers: [
+        [@NEW @LOADED: expiry::on_key_event],
+    ],
+}

@@ -1,0 +1,118 @@
+//! Replies written straight to the client with the module reply API.
+//!
+//! A session is a map with a fixed field order; `redis-module`'s map values
+//! are either unordered or sorted by key, so the map is written by hand.
+//! `RM_ReplyWithMap` sends a RESP3 map, or to RESP2 clients the flat
+//! field/value array that HGETALL also returns.
+
+use std::os::raw::c_long;
+
+use redis_module::{raw, Context, RedisValue};
+
+use crate::session::{Bytes, Session};
+
+/// Where replies go.
+pub struct Reply {
+    ctx: *mut raw::RedisModuleCtx,
+}
+
+impl Reply {
+    pub fn new(ctx: &Context) -> Reply {
+        Reply { ctx: ctx.get_raw() }
+    }
+
+    pub fn int(&self, value: i64) {
+        // SAFETY (all methods): ctx is the live context of the running command.
+        unsafe { raw::RedisModule_ReplyWithLongLong.unwrap()(self.ctx, value) };
+    }
+
+    pub fn bulk(&self, value: &[u8]) {
+        unsafe {
+            raw::RedisModule_ReplyWithStringBuffer.unwrap()(
+                self.ctx,
+                value.as_ptr().cast(),
+                value.len(),
+            )
+        };
+    }
+
+    pub fn array(&self, len: usize) {
+        unsafe { raw::RedisModule_ReplyWithArray.unwrap()(self.ctx, len as c_long) };
+    }
+
+    fn map(&self, len: usize) {
+        unsafe { raw::RedisModule_ReplyWithMap.unwrap()(self.ctx, len as c_long) };
+    }
+
+    /// One session: `[token] id r w ttl idle ip [no_resave] [d]`.
+    pub fn session<B: Bytes>(&self, token: Option<&[u8]>, view: &View<'_, B>) {
+        let s = view.session;
+        let fields = 6
+            + usize::from(token.is_some())
+            + usize::from(s.no_resave)
+            + usize::from(view.d.is_some());
+        self.map(fields);
+        if let Some(token) = token {
+            self.bulk(b"token");
+            self.bulk(token);
+        }
+        self.bulk(b"id");
+        self.bulk(s.id.bytes());
+        self.bulk(b"r");
+        self.int(view.r);
+        self.bulk(b"w");
+        self.int(view.w);
+        self.bulk(b"ttl");
+        self.int(view.ttl);
+        self.bulk(b"idle");
+        self.int(view.idle);
+        self.bulk(b"ip");
+        self.bulk(s.ip.bytes());
+        if s.no_resave {
+            self.bulk(b"no_resave");
+            self.int(1);
+        }
+        if let Some(d) = view.d {
+            self.bulk(b"d");
+            self.bulk(d);
+        }
+    }
+
+    /// A list of sessions with their tokens, as SOID and SOAPP return them.
+    pub fn sessions<B: Bytes>(&self, now: i64, found: &[(B, Session<B>)]) {
+        self.array(found.len());
+        for (token, session) in found {
+            self.session(Some(token.bytes()), &View::stored(session, now));
+        }
+    }
+
+    /// Tells the command wrapper that the reply has been written.
+    pub fn done(self) -> RedisValue {
+        RedisValue::NoReply
+    }
+}
+
+/// The numbers a client sees, which depend on the command: GET shows the
+/// counters before its own read, SET shows them after its write.
+pub struct View<'a, B> {
+    pub session: &'a Session<B>,
+    pub r: i64,
+    pub w: i64,
+    pub ttl: i64,
+    pub idle: i64,
+    pub d: Option<&'a [u8]>,
+}
+
+impl<'a, B: Bytes> View<'a, B> {
+    /// The session as stored, seen at `now`.
+    pub fn stored(session: &'a Session<B>, now: i64) -> Self {
+        View {
+            session,
+            r: session.r,
+            w: session.w,
+            ttl: session.visible_ttl(now),
+            idle: session.idle(now),
+            d: session.d.as_ref().map(Bytes::bytes),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The session record and its time rules, free of any Redis type.
+//!
+//! Times are whole seconds of the Redis server's clock, read once per command
+//! and passed in as `now`, so every rule here is tested with a fixed clock.
+//! A session is live while `now - la <= ttl`; from second `la + ttl + 1` on it
+//! is expired and no command may return it.
+
+/// The fields of a session hash. `B` is the byte container: owned bytes in
+/// tests, Redis strings when read from a key (no copies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session<B> {
+    pub id: B,
+    /// Reads so far (create counts as one).
+    pub r: i64,
+    /// Writes so far (create counts as one).
+    pub w: i64,
+    pub ip: B,
+    /// Last activity, unix seconds.
+    pub la: i64,
+    /// Seconds of idleness allowed; for a `no_resave` session, the seconds
+    /// left after `la` (so `la + ttl` stays the fixed end of its life).
+    pub ttl: i64,
+    pub no_resave: bool,
+    /// The data object as JSON text, absent when the session has no data.
+    pub d: Option<B>,
+}
+
+/// Byte access to a stored value, whatever container holds it.
+pub trait Bytes {
+    fn bytes(&self) -> &[u8];
+}
+
+impl Bytes for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Bytes for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Bytes for redis_module::RedisString {
+    fn bytes(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+/// What a command writes back when it touches a session.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Touch {
+    pub la: i64,
+    /// The new stored ttl, only for `no_resave` sessions (for the others it
+    /// does not change and is not rewritten).
+    pub ttl: Option<i64>,
+}
+
+impl<B> Session<B> {
+    /// Seconds since the last activity, never negative (the clock may step
+    /// back between commands).
+    pub fn idle(&self, now: i64) -> i64 {
+        (now - self.la).max(0)
+    }
+
+    pub fn is_live(&self, now: i64) -> bool {
+        now - self.la <= self.ttl
+    }
+
+    /// The first second at which the session counts as expired; the sweeper
+    /// removes it once the clock reaches this.
+    pub fn expires_at(&self) -> i64 {
+        self.la.saturating_add(self.ttl).saturating_add(1)
+    }
+
+    /// The ttl a client sees: the configured ttl, or for a `no_resave`
+    /// session the seconds it has left.
+    pub fn visible_ttl(&self, now: i64) -> i64 {
+        if self.no_resave {
+            (self.la + self.ttl - now).max(0)
+        } else {
+            self.ttl
+        }
+    }
+
+    /// Recording activity at `now`: `la` moves to now, which slides the expiry
+    /// forward; a `no_resave` session keeps its end by shrinking its ttl.
+    pub fn touch(&self, now: i64) -> Touch {
+        Touch {
+            la: now,
+            ttl: self.no_resave.then(|| self.visible_ttl(now)),
+        }
+    }
+}
+
+/// Parses a stored counter or time. A hash that does not hold a well-formed
+/// integer in every required field is not a session.
+pub fn parse_int(raw: &[u8]) -> Option<i64> {
+    std::str::from_utf8(raw).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(la: i64, ttl: i64, no_resave: bool) -> Session<Vec<u8>> {
+        Session {
+            id: b"u".to_vec(),
+            r: 1,
+            w: 1,
+            ip: b"1.2.3.4".to_vec(),
+            la,
+            ttl,
+            no_resave,
+            d: None,
+        }
+    }
+
+    #[test]
+    fn live_until_idle_exceeds_ttl() {
+        let s = session(1000, 10, false);
+        assert!(s.is_live(1000));
+        assert!(s.is_live(1010));
+        assert!(!s.is_live(1011));
+        assert_eq!(s.expires_at(), 1011);
+        assert_eq!(s.idle(1007), 7);
+        assert_eq!(s.idle(990), 0);
+    }
+
+    #[test]
+    fn touching_slides_the_expiry() {
+        let s = session(1000, 10, false);
+        assert_eq!(
+            s.touch(1008),
+            Touch {
+                la: 1008,
+                ttl: None
+            }
+        );
+        assert_eq!(s.visible_ttl(1008), 10);
+    }
+
+    #[test]
+    fn no_resave_keeps_its_end_however_often_touched() {
+        let s = session(1000, 10, true);
+        assert_eq!(s.visible_ttl(1006), 4);
+        let t = s.touch(1006);
+        assert_eq!(
+            t,
+            Touch {
+                la: 1006,
+                ttl: Some(4)
+            }
+        );
+        let after = session(t.la, t.ttl.unwrap(), true);
+        assert_eq!(after.expires_at(), s.expires_at());
+        assert!(after.is_live(1010));
+        assert!(!after.is_live(1011));
+    }
+
+    #[test]
+    fn stored_integers() {
+        assert_eq!(parse_int(b"42"), Some(42));
+        assert_eq!(parse_int(b"-3"), Some(-3));
+        assert_eq!(parse_int(b"4.5"), None);
+        assert_eq!(parse_int(b""), None);
+        assert_eq!(parse_int(b"\xff"), None);
+    }
+}
