@@ -1,0 +1,184 @@
+//! Redis Cluster: three masters on loopback, built by `redis-cli --cluster
+//! create`. A cluster-aware client (redis-rs) runs the whole command set for
+//! 50 apps; every command lands on the node that owns its app, and every key
+//! of an app sits on that node only.
+
+mod common;
+
+use std::process::Command;
+
+use common::{eventually, Options, Server};
+use redis::cluster::ClusterClient;
+use redis::Value;
+
+fn cluster_node() -> Server {
+    Server::with(
+        Options::default()
+            .config("cluster-enabled", "yes")
+            .config("cluster-config-file", "nodes.conf")
+            .config("cluster-node-timeout", "5000"),
+    )
+}
+
+fn build_cluster(nodes: &[Server]) {
+    let addresses: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let out = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addresses)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .expect("redis-cli (from redis-tools) must be installed");
+    assert!(
+        out.status.success(),
+        "cluster create failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for node in nodes {
+        let mut c = node.client();
+        assert!(
+            eventually(30, || c
+                .call(&["CLUSTER", "INFO"])
+                .text()
+                .contains("cluster_state:ok")),
+            "cluster never became ok"
+        );
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        other => panic!("expected a string, got {other:?}"),
+    }
+}
+
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Int(n) => *n,
+        other => panic!("expected an integer, got {other:?}"),
+    }
+}
+
+#[test]
+fn fifty_apps_run_every_command_through_a_cluster_client_and_stay_in_their_slot() {
+    let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
+    build_cluster(&nodes);
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}/", n.port))
+        .collect();
+    let client = ClusterClient::new(urls).expect("cluster client");
+    let mut con = client.get_connection().expect("cluster connection");
+    let mut call = |args: &[&str]| -> Value {
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        cmd.query::<Value>(&mut con)
+            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+    };
+
+    let apps: Vec<String> = (0..50).map(|i| format!("app{i:02}")).collect();
+    for app in &apps {
+        let alice = text(&call(&[
+            "SESS.CREATE",
+            app,
+            "alice",
+            "10.0.0.1",
+            "DATA",
+            r#"{"a":1}"#,
+        ]));
+        let alice2 = text(&call(&[
+            "SESS.CREATE",
+            app,
+            "alice",
+            "10.0.0.2",
+            "TTL",
+            "600",
+            "NORESAVE",
+        ]));
+        let bob = text(&call(&["SESS.CREATE", app, "bob:{x}", "10.0.0.3"]));
+        assert!(matches!(
+            call(&["SESS.GET", app, &alice]),
+            Value::Array(_) | Value::Map(_)
+        ));
+        assert!(matches!(
+            call(&["SESS.SET", app, &bob, r#"{"b":2}"#]),
+            Value::Array(_) | Value::Map(_)
+        ));
+        let Value::Array(soid) = call(&["SESS.SOID", app, "alice"]) else {
+            panic!("soid")
+        };
+        assert_eq!(soid.len(), 2);
+        let Value::Array(soapp) = call(&["SESS.SOAPP", app, "60"]) else {
+            panic!("soapp")
+        };
+        assert_eq!(soapp.len(), 3);
+        assert_eq!(int(&call(&["SESS.ACTIVITY", app, "60"])), 2);
+        assert_eq!(int(&call(&["SESS.KILL", app, &alice2])), 1);
+        if app.ends_with('0') {
+            assert_eq!(int(&call(&["SESS.KILLALL", app])), 2);
+        } else if app.ends_with('1') {
+            assert_eq!(int(&call(&["SESS.KILLSOID", app, "alice"])), 1);
+        }
+    }
+
+    let mut apps_seen_per_node = vec![0; nodes.len()];
+    for app in &apps {
+        let slot = nodes[0].client().call(&["CLUSTER", "KEYSLOT", app]).int();
+        let pattern = format!("rs:{{{app}}}:*");
+        let mut holders = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            let mut c = node.client();
+            let count = c.call(&["KEYS", &pattern]).array().len();
+            let owns = c
+                .call(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
+                .int() as usize
+                == count
+                && count > 0;
+            if count > 0 {
+                holders.push(i);
+                assert!(owns, "{app}: keys outside slot {slot} on node {i}");
+            }
+        }
+        if app.ends_with('0') {
+            assert!(holders.is_empty(), "{app} was killed entirely");
+        } else {
+            assert_eq!(holders.len(), 1, "{app} keys on nodes {holders:?}");
+            apps_seen_per_node[holders[0]] += 1;
+        }
+    }
+    assert!(
+        apps_seen_per_node.iter().all(|&n| n > 0),
+        "apps spread over every node: {apps_seen_per_node:?}"
+    );
+}
+
+#[test]
+fn a_node_that_does_not_own_the_app_redirects_the_command() {
+    let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
+    build_cluster(&nodes);
+    let replies: Vec<String> = nodes
+        .iter()
+        .map(
+            |n| match n.client().call(&["SESS.ACTIVITY", "someapp", "60"]) {
+                common::Reply::Error(e) => e,
+                other => format!("{other:?}"),
+            },
+        )
+        .collect();
+    assert_eq!(
+        replies.iter().filter(|r| r.starts_with("MOVED ")).count(),
+        2,
+        "{replies:?}"
+    );
+    assert_eq!(
+        replies.iter().filter(|r| *r == "Int(0)").count(),
+        1,
+        "{replies:?}"
+    );
+}
