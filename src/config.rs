@@ -113,7 +113,7 @@ fn check_prefix(raw: &[u8]) -> Result<(), String> {
 pub fn load(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     let mut prefix = PREFIX_DEFAULT.as_bytes().to_vec();
     let mut defaults: Vec<i64> = NUMERIC.iter().map(|n| n.default).collect();
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err("module arguments must be name/value pairs".into());
     }
     for pair in args.chunks(2) {

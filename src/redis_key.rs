@@ -31,6 +31,8 @@ pub struct Key {
 
 /// The marker value that makes `RM_HashSet` delete a field
 /// (`REDISMODULE_HASH_DELETE` in redismodule.h, a cast the bindings lack).
+/// It must be exactly 1, which `ptr::dangling_mut` does not promise.
+#[allow(clippy::manual_dangling_ptr)]
 const HASH_DELETE: *mut raw::RedisModuleString = 1 as *mut raw::RedisModuleString;
 
 impl Key {

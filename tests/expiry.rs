@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::{create, keys, Client, Options, Reply, Server};
 
@@ -186,11 +186,10 @@ fn soapp_and_activity_only_count_the_window() {
         .iter()
         .map(|e| e.field("token").unwrap().text())
         .collect();
-    assert_eq!(listed, [late.clone()]);
+    assert_eq!(listed, [late]);
     assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "10"]).int(), 1);
     assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "60"]).int(), 2);
     assert_eq!(c.call(&["SESS.SOAPP", "shop", "60"]).array().len(), 2);
-    assert!(SystemTime::now().duration_since(UNIX_EPOCH).is_ok());
 }
 
 #[test]

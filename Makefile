@@ -1,0 +1,48 @@
+# The two commands a new user needs:
+#   make run    build the module and start Redis with it on 127.0.0.1:6379
+#   make test   run every test (unit tests, then integration tests against real redis-server)
+# Both install redis-server, redis-tools and libclang-dev first when missing (Debian/Ubuntu).
+
+MODULE  := target/release/libredis_sessions.so
+PORT    ?= 6379
+RUNDIR  := run
+# The integration tests mostly wait on the clock (the shortest ttl is 10 s),
+# so they run many at a time even on two cores.
+TEST_THREADS ?= 16
+
+.PHONY: all deps build run stop test unit-test lint fmt bench clean help
+
+all: build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+deps: ## install redis-server, redis-tools and libclang-dev when missing
+	@scripts/ensure-deps.sh
+
+build: deps ## build the module (target/release/libredis_sessions.so)
+	cargo build --release
+
+run: build ## start Redis with the module on 127.0.0.1:$(PORT), in the background
+	@scripts/run.sh $(PORT) $(RUNDIR)
+
+stop: ## stop the Redis started by make run
+	@scripts/run.sh stop $(RUNDIR)
+
+test: build ## run all tests against the release module
+	SESS_MODULE=$(CURDIR)/$(MODULE) cargo test --release -- --test-threads=$(TEST_THREADS)
+
+lint: ## rustfmt and clippy, warnings are errors
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt: ## format the code
+	cargo fmt
+
+bench: build ## benchmarks against plain Redis and the Node library (a few minutes)
+	@scripts/ensure-deps.sh bench
+	@bench/run.sh
+
+clean: ## remove build output
+	cargo clean
+	rm -rf $(RUNDIR) bench/results

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the module need, when missing:
+#   redis-server, redis-cli and redis-benchmark (Debian: redis-server, redis-tools)
+#   libclang (Debian: libclang-dev), which redis-module's bindgen loads at build time
+#   cargo (only checked: install Rust with https://rustup.rs)
+# With `bench` as first argument it also checks Node.js and npm.
+# Works on Debian/Ubuntu through apt-get (as root or with sudo); elsewhere it
+# says exactly what is missing and stops.
+set -euo pipefail
+
+want_bench=${1:-}
+missing_packages=()
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+have_libclang() {
+    ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so' && return 0
+    compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null && return 0
+    compgen -G '/usr/lib/*/libclang*.so*' >/dev/null && return 0
+    [ -n "${LIBCLANG_PATH:-}" ] && compgen -G "$LIBCLANG_PATH/libclang*.so*" >/dev/null
+}
+
+have redis-server || missing_packages+=(redis-server)
+{ have redis-cli && have redis-benchmark; } || missing_packages+=(redis-tools)
+have_libclang || missing_packages+=(libclang-dev)
+
+if [ ${#missing_packages[@]} -gt 0 ]; then
+    echo "ensure-deps: installing ${missing_packages[*]}"
+    if ! have apt-get; then
+        echo "ensure-deps: apt-get not found. Please install: redis-server (7.0 or newer), redis-cli, redis-benchmark and libclang, then retry." >&2
+        exit 1
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=()
+    elif have sudo; then
+        sudo=(sudo)
+    else
+        echo "ensure-deps: need root (or sudo) to run: apt-get install -y ${missing_packages[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq "${missing_packages[@]}" >/dev/null
+    # Debian starts its own redis-server service on port 6379 after installing
+    # it; stop it so that `make run` can use that port.
+    if [[ " ${missing_packages[*]} " == *" redis-server "* ]] && have systemctl; then
+        "${sudo[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
+    fi
+fi
+
+if ! have cargo; then
+    echo "ensure-deps: cargo not found. Install Rust (https://rustup.rs) and retry." >&2
+    exit 1
+fi
+
+if [ "$want_bench" = bench ]; then
+    if ! have node || ! have npm; then
+        if have apt-get && [ "$(id -u)" -eq 0 ]; then
+            echo "ensure-deps: installing nodejs and npm"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+        else
+            echo "ensure-deps: the benchmark needs Node.js 18+ and npm" >&2
+            exit 1
+        fi
+    fi
+fi
+
+redis_version=$(redis-server --version | sed -n 's/.*v=\([0-9]*\)\.\([0-9]*\).*/\1.\2/p')
+case "$redis_version" in
+    [0-6].*) echo "ensure-deps: Redis $redis_version is too old; the module needs Redis 7.0 or newer" >&2; exit 1 ;;
+esac
