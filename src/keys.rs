@@ -15,6 +15,8 @@
 //! Tokens are 64 alphanumerics and never contain `:` or `_`, so a session key
 //! can never collide with the index keys.
 
+use std::ops::Deref;
+
 pub struct Keys<'a> {
     prefix: &'a [u8],
     app: &'a [u8],
@@ -30,37 +32,80 @@ impl<'a> Keys<'a> {
     }
 
     /// The session hash of `token`.
-    pub fn session(&self, token: &[u8]) -> Vec<u8> {
+    pub fn session(&self, token: &[u8]) -> KeyName {
         self.build(&[token])
     }
 
     /// The sorted set of one user's tokens.
-    pub fn user_sessions(&self, id: &[u8]) -> Vec<u8> {
+    pub fn user_sessions(&self, id: &[u8]) -> KeyName {
         self.build(&[USER_SESSIONS, id])
     }
 
     /// The sorted set of user ids by last activity.
-    pub fn activity(&self) -> Vec<u8> {
+    pub fn activity(&self) -> KeyName {
         self.build(&[ACTIVITY])
     }
 
     /// The sorted set of user ids by when their next session may expire.
-    pub fn expiry(&self) -> Vec<u8> {
+    pub fn expiry(&self) -> KeyName {
         self.build(&[EXPIRY])
     }
 
-    fn build(&self, parts: &[&[u8]]) -> Vec<u8> {
-        let len =
-            self.prefix.len() + self.app.len() + 4 + parts.iter().map(|p| p.len()).sum::<usize>();
-        let mut key = Vec::with_capacity(len);
-        key.extend_from_slice(self.prefix);
-        key.extend_from_slice(b":{");
-        key.extend_from_slice(self.app);
-        key.extend_from_slice(b"}:");
-        for part in parts {
-            key.extend_from_slice(part);
+    fn build(&self, parts: &[&[u8]]) -> KeyName {
+        let mut name = KeyName::new();
+        for part in [self.prefix, &b":{"[..], self.app, &b"}:"[..]]
+            .iter()
+            .chain(parts)
+        {
+            name.push(part);
         }
-        key
+        name
+    }
+}
+
+/// A key name, built on the stack: with every part validated a name is at
+/// most 219 bytes (prefix 64, app 20, id 128, separators), so the heap is
+/// only a fallback. Key names are built on every command, and allocations
+/// are what a session read spends most of its time on.
+pub struct KeyName {
+    inline: [u8; INLINE],
+    len: usize,
+    heap: Option<Vec<u8>>,
+}
+
+const INLINE: usize = 240;
+
+impl KeyName {
+    fn new() -> KeyName {
+        KeyName {
+            inline: [0; INLINE],
+            len: 0,
+            heap: None,
+        }
+    }
+
+    fn push(&mut self, part: &[u8]) {
+        if let Some(heap) = &mut self.heap {
+            heap.extend_from_slice(part);
+        } else if let Some(room) = self.inline.get_mut(self.len..self.len + part.len()) {
+            room.copy_from_slice(part);
+            self.len += part.len();
+        } else {
+            let mut heap = self.inline[..self.len].to_vec();
+            heap.extend_from_slice(part);
+            self.heap = Some(heap);
+        }
+    }
+}
+
+impl Deref for KeyName {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.heap {
+            Some(heap) => heap,
+            None => &self.inline[..self.len],
+        }
     }
 }
 
@@ -79,13 +124,25 @@ mod tests {
     #[test]
     fn names() {
         let k = Keys::new(b"rs", b"shop");
-        assert_eq!(k.session(b"TOKEN"), b"rs:{shop}:TOKEN");
+        assert_eq!(&*k.session(b"TOKEN"), b"rs:{shop}:TOKEN");
         assert_eq!(
-            k.user_sessions("a:b {c}".as_bytes()),
+            &*k.user_sessions("a:b {c}".as_bytes()),
             b"rs:{shop}:us:a:b {c}"
         );
-        assert_eq!(k.activity(), b"rs:{shop}:_users");
-        assert_eq!(k.expiry(), b"rs:{shop}:_expiry");
+        assert_eq!(&*k.activity(), b"rs:{shop}:_users");
+        assert_eq!(&*k.expiry(), b"rs:{shop}:_expiry");
+    }
+
+    #[test]
+    fn names_longer_than_the_inline_buffer_spill_to_the_heap() {
+        let prefix = [b'p'; 64];
+        let k = Keys::new(&prefix, b"a2345678901234567890");
+        let id = "\u{e9}".repeat(64);
+        let name = k.user_sessions(id.as_bytes());
+        assert_eq!(name.len(), 64 + 2 + 20 + 2 + 3 + 128);
+        assert!(name.ends_with(id.as_bytes()));
+        let huge = vec![b'x'; 1000];
+        assert_eq!(k.user_sessions(&huge).len(), 64 + 2 + 20 + 2 + 3 + 1000);
     }
 
     #[test]

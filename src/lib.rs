@@ -20,6 +20,7 @@ mod expiry;
 mod keys;
 mod panic_hook;
 mod redis_key;
+mod redis_string;
 mod reply;
 mod session;
 mod store;

@@ -3,7 +3,7 @@
 //!
 //! The native API skips the command table and reply parsing that `RM_Call`
 //! pays for; in exchange its writes are neither replicated nor announced, so
-//! callers pair every write with an effect (see `effects.rs`). Every raw call
+//! callers pair every write with an effect (see `store.rs`). Every raw call
 //! is made only after the key's type has been checked, because the module API
 //! dereferences the key without checking it.
 
@@ -11,6 +11,8 @@ use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use redis_module::{raw, Context, NotifyEvent, RedisString};
+
+use crate::redis_string::{from_bytes, AsRedisString};
 
 /// What a key holds, as far as this module cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +37,13 @@ pub struct Key {
 #[allow(clippy::manual_dangling_ptr)]
 const HASH_DELETE: *mut raw::RedisModuleString = 1 as *mut raw::RedisModuleString;
 
+const END: *mut raw::RedisModuleString = std::ptr::null_mut();
+
 impl Key {
     /// Opens `name` for reading, or for reading and writing.
     pub fn open(ctx: &Context, name: &[u8], writable: bool) -> Key {
         let ctx = ctx.get_raw();
-        let name = RedisString::create_from_slice(ctx, name);
+        let name = from_bytes(ctx, name);
         let mode = if writable {
             raw::REDISMODULE_READ | raw::REDISMODULE_WRITE
         } else {
@@ -110,100 +114,110 @@ impl Key {
 
     // ----- hashes -------------------------------------------------------
 
-    /// The value of one hash field, if the key is a hash and has it.
-    pub fn hash_get(&self, field: &CStr) -> Option<RedisString> {
+    /// Visits every field of a hash with its value. On a small (listpack)
+    /// hash this is one pass over the entries, where a lookup per field
+    /// would scan the entries once per field. The value is lent to the
+    /// visitor; `keep` turns it into an owned string.
+    pub fn hash_scan(&self, mut visit: impl FnMut(&[u8], Borrowed)) {
         if self.kind != Kind::Hash {
-            return None;
+            return;
         }
-        let mut value: *mut raw::RedisModuleString = std::ptr::null_mut();
-        // SAFETY: the key is a hash; field is NUL-terminated; the variadic
-        // list is (field, out-pointer) followed by NULL as the API requires.
+        let mut visit: &mut dyn FnMut(&[u8], Borrowed) = &mut visit;
+        extern "C" fn each(
+            _key: *mut raw::RedisModuleKey,
+            field: *mut raw::RedisModuleString,
+            value: *mut raw::RedisModuleString,
+            privdata: *mut std::os::raw::c_void,
+        ) {
+            // SAFETY: privdata is the visitor passed below, alive for the
+            // whole scan; field and value are valid during this call.
+            let visit = unsafe { &mut *(privdata as *mut &mut dyn FnMut(&[u8], Borrowed)) };
+            visit(RedisString::string_as_slice(field), Borrowed(value));
+        }
+        // SAFETY: the key is an open hash; the cursor is destroyed below; a
+        // scan returns 0 once every element has been visited.
         unsafe {
-            raw::RedisModule_HashGet.unwrap()(
-                self.ptr,
-                raw::REDISMODULE_HASH_CFIELDS as c_int,
-                field.as_ptr(),
-                &mut value as *mut *mut raw::RedisModuleString,
-                std::ptr::null_mut::<std::os::raw::c_char>(),
-            )
-        };
-        (!value.is_null()).then(|| RedisString::from_redis_module_string(self.ctx, value))
+            let cursor = raw::RedisModule_ScanCursorCreate.unwrap()();
+            let privdata =
+                &mut visit as *mut &mut dyn FnMut(&[u8], Borrowed) as *mut std::os::raw::c_void;
+            while raw::RedisModule_ScanKey.unwrap()(self.ptr, cursor, Some(each), privdata) != 0 {}
+            raw::RedisModule_ScanCursorDestroy.unwrap()(cursor);
+        }
     }
 
     /// Sets one hash field, creating the hash when the key is missing.
-    pub fn hash_set(&mut self, field: &CStr, value: &[u8]) {
-        if !self.is_empty_or(Kind::Hash) {
-            return;
+    pub fn hash_set(&mut self, field: &impl AsRedisString, value: &impl AsRedisString) {
+        if self.is_empty_or(Kind::Hash) {
+            self.raw_hash_set(field.redis_string(), value.redis_string());
+            self.kind = Kind::Hash;
         }
-        let value = RedisString::create_from_slice(self.ctx, value);
-        // SAFETY: the key is open for writing and empty or a hash.
-        unsafe {
-            raw::RedisModule_HashSet.unwrap()(
-                self.ptr,
-                raw::REDISMODULE_HASH_CFIELDS as c_int,
-                field.as_ptr(),
-                value.inner,
-                std::ptr::null_mut::<std::os::raw::c_char>(),
-            )
-        };
-        self.kind = Kind::Hash;
     }
 
     /// Removes one hash field; the key disappears with its last field.
-    pub fn hash_del(&mut self, field: &CStr) {
-        if self.kind != Kind::Hash {
-            return;
+    pub fn hash_del(&mut self, field: &impl AsRedisString) {
+        if self.kind == Kind::Hash {
+            self.raw_hash_set(field.redis_string(), HASH_DELETE);
+            self.kind = self.read_kind();
         }
-        // SAFETY: the key is an open hash; HASH_DELETE is the API's marker.
+    }
+
+    fn raw_hash_set(
+        &mut self,
+        field: *mut raw::RedisModuleString,
+        value: *mut raw::RedisModuleString,
+    ) {
+        // SAFETY: the key is open for writing and empty or a hash; the
+        // variadic list is (field, value) followed by NULL.
         unsafe {
             raw::RedisModule_HashSet.unwrap()(
                 self.ptr,
-                raw::REDISMODULE_HASH_CFIELDS as c_int,
-                field.as_ptr(),
-                HASH_DELETE,
-                std::ptr::null_mut::<std::os::raw::c_char>(),
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field,
+                value,
+                END,
             )
         };
-        self.kind = self.read_kind();
     }
 
     // ----- sorted sets ----------------------------------------------------
 
-    /// Adds or updates a member, creating the set when the key is missing.
-    pub fn zset_add(&mut self, score: f64, member: &[u8]) {
+    /// Sets a member's score, creating the set when the key is missing.
+    /// Returns whether anything changed (a new member or a new score).
+    pub fn zset_add(&mut self, score: f64, member: &impl AsRedisString) -> bool {
         if !self.is_empty_or(Kind::ZSet) {
-            return;
+            return false;
         }
-        let member = RedisString::create_from_slice(self.ctx, member);
         let mut flags: c_int = 0;
         // SAFETY: the key is open for writing and empty or a sorted set.
-        unsafe { raw::RedisModule_ZsetAdd.unwrap()(self.ptr, score, member.inner, &mut flags) };
+        unsafe {
+            raw::RedisModule_ZsetAdd.unwrap()(self.ptr, score, member.redis_string(), &mut flags)
+        };
         self.kind = Kind::ZSet;
+        flags & (raw::REDISMODULE_ZADD_ADDED | raw::REDISMODULE_ZADD_UPDATED) as c_int != 0
     }
 
     /// The score of a member, if present.
-    pub fn zset_score(&self, member: &[u8]) -> Option<f64> {
+    pub fn zset_score(&self, member: &impl AsRedisString) -> Option<f64> {
         if self.kind != Kind::ZSet {
             return None;
         }
-        let member = RedisString::create_from_slice(self.ctx, member);
         let mut score = 0.0;
         // SAFETY: the key is an open sorted set.
-        let status =
-            unsafe { raw::RedisModule_ZsetScore.unwrap()(self.ptr, member.inner, &mut score) };
+        let status = unsafe {
+            raw::RedisModule_ZsetScore.unwrap()(self.ptr, member.redis_string(), &mut score)
+        };
         (status == raw::REDISMODULE_OK as c_int).then_some(score)
     }
 
     /// Removes a member; true if it was there. The key disappears with its
     /// last member.
-    pub fn zset_rem(&mut self, member: &[u8]) -> bool {
+    pub fn zset_rem(&mut self, member: &impl AsRedisString) -> bool {
         if self.kind != Kind::ZSet {
             return false;
         }
-        let member = RedisString::create_from_slice(self.ctx, member);
         let mut deleted: c_int = 0;
         // SAFETY: the key is an open sorted set, opened for writing.
-        unsafe { raw::RedisModule_ZsetRem.unwrap()(self.ptr, member.inner, &mut deleted) };
+        unsafe { raw::RedisModule_ZsetRem.unwrap()(self.ptr, member.redis_string(), &mut deleted) };
         self.kind = self.read_kind();
         deleted != 0
     }
@@ -242,15 +256,16 @@ impl Key {
         if self.kind != Kind::ZSet || limit == 0 {
             return out;
         }
-        let api = |f: Option<unsafe extern "C" fn(*mut raw::RedisModuleKey) -> c_int>| f.unwrap();
         // SAFETY: the key is an open sorted set; the range iterator is always
         // stopped before returning, and nothing writes to the key meanwhile.
         unsafe {
-            let start = raw::RedisModule_ZsetFirstInScoreRange.unwrap();
-            if start(self.ptr, min, max, 0, 0) != raw::REDISMODULE_OK as c_int {
+            if raw::RedisModule_ZsetFirstInScoreRange.unwrap()(self.ptr, min, max, 0, 0)
+                != raw::REDISMODULE_OK as c_int
+            {
                 return out;
             }
-            while out.len() < limit && api(raw::RedisModule_ZsetRangeEndReached)(self.ptr) == 0 {
+            while out.len() < limit && raw::RedisModule_ZsetRangeEndReached.unwrap()(self.ptr) == 0
+            {
                 let mut score = 0.0;
                 let member =
                     raw::RedisModule_ZsetRangeCurrentElement.unwrap()(self.ptr, &mut score);
@@ -262,13 +277,27 @@ impl Key {
                 if !skip {
                     out.push((member, score));
                 }
-                if api(raw::RedisModule_ZsetRangeNext)(self.ptr) == 0 {
+                if raw::RedisModule_ZsetRangeNext.unwrap()(self.ptr) == 0 {
                     break;
                 }
             }
             raw::RedisModule_ZsetRangeStop.unwrap()(self.ptr);
         }
         out
+    }
+}
+
+/// A Redis string lent for the duration of a callback.
+pub struct Borrowed(*mut raw::RedisModuleString);
+
+impl Borrowed {
+    pub fn bytes(&self) -> &[u8] {
+        RedisString::string_as_slice(self.0)
+    }
+
+    /// Takes a reference of our own, so the string outlives the callback.
+    pub fn keep(&self, ctx: &Context) -> RedisString {
+        RedisString::new(std::ptr::NonNull::new(ctx.get_raw()), self.0)
     }
 }
 

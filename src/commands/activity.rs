@@ -6,7 +6,7 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
-use crate::store::{num, Store};
+use crate::store::Store;
 
 pub struct Activity<'a> {
     app: &'a [u8],
@@ -28,9 +28,10 @@ impl<'a> Activity<'a> {
         // Redis answers in O(log n) from the skiplist's spans, something the
         // module key API has no call for.
         store.open_index(&name, false)?;
-        let mut min = b"(".to_vec();
-        min.extend_from_slice(&num(store.now - self.dt));
-        match ctx.call("ZCOUNT", &[name.as_slice(), &min, b"+inf"][..])? {
+        // Activity scores carry milliseconds; the second they fall in is
+        // what counts: active within dt means floor(score) > now - dt.
+        let min = format!("{}", store.now - self.dt + 1);
+        match ctx.call("ZCOUNT", &[&name[..], min.as_bytes(), b"+inf"][..])? {
             RedisValue::Integer(n) => Ok(RedisValue::Integer(n)),
             _ => Ok(RedisValue::Integer(0)),
         }

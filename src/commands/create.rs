@@ -60,20 +60,23 @@ impl<'a> Create<'a> {
         };
         let (token, mut key) = unused_token(&store)?;
 
+        // Each string is made once and serves as hash value, index member
+        // and replicated argument alike.
         let session = Session {
-            id: self.id,
+            id: store.string(self.id),
             r: 1,
             w: 1,
-            ip: self.ip,
+            ip: store.string(self.ip),
             la: store.now,
             ttl: self.ttl.unwrap_or(default_ttl),
             no_resave: self.no_resave,
-            d: data.as_deref().map(str::as_bytes),
+            d: data.map(|text| store.string(text.as_bytes())),
         };
+        let token_string = store.string(&token);
         store.write_new(&mut key, &session);
-        store.index_set(&mut user, &token, session.expires_at());
-        store.schedule_expiry(&mut expiry, self.id, session.expires_at());
-        store.record_activity(&mut activity, self.id);
+        store.index_set(&mut user, &token_string, session.expires_at());
+        store.schedule_expiry(&mut expiry, &session.id, session.expires_at());
+        store.record_activity(&mut activity, &session.id);
         Ok(RedisValue::StringBuffer(token.to_vec()))
     }
 }

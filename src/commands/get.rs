@@ -23,7 +23,7 @@ impl<'a> Get<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
         let mut key = store.open_session(self.token, true)?;
-        let Some(session) = Store::read(&key).filter(|s| s.is_live(store.now)) else {
+        let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
             return Ok(RedisValue::Null);
         };
         let mut activity = store.open_index(&store.keys.activity(), true)?;
@@ -31,8 +31,8 @@ impl<'a> Get<'a> {
         let reply = Reply::new(ctx);
         reply.session(None, &View::stored(&session, store.now));
         let touch = session.touch(store.now);
-        store.write_touch(&mut key, (READS, session.r + 1), &touch, DataChange::Keep);
-        store.record_activity(&mut activity, session.id.as_slice());
+        store.write_touch(&mut key, (&READS, session.r + 1), &touch, DataChange::Keep);
+        store.record_activity(&mut activity, &session.id);
         Ok(reply.done())
     }
 }

@@ -24,7 +24,7 @@ impl<'a> Kill<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
         let mut key = store.open_session(self.token, true)?;
-        let Some(session) = Store::read(&key) else {
+        let Some(session) = store.read(&key) else {
             return Ok(RedisValue::Integer(0));
         };
         let id = session.id.as_slice();
@@ -34,13 +34,13 @@ impl<'a> Kill<'a> {
 
         let live = session.is_live(store.now);
         store.delete(&mut key);
-        store.index_remove(&mut user, self.token);
+        store.index_remove(&mut user, &store.string(self.token));
         if user.kind() == Kind::Empty {
-            store.index_remove(&mut expiry, id);
+            store.index_remove(&mut expiry, &session.id);
             // Killing an already expired leftover is cleanup, not a logout:
             // the user keeps the activity that session earned.
             if live {
-                store.index_remove(&mut activity, id);
+                store.index_remove(&mut activity, &session.id);
             }
         }
         Ok(RedisValue::Integer(i64::from(live)))

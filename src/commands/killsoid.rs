@@ -25,8 +25,9 @@ impl<'a> KillSoid<'a> {
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
         let removed = remove_user(&store, &mut user, self.id);
-        store.index_remove(&mut expiry, self.id);
-        store.index_remove(&mut activity, self.id);
+        let id = store.string(self.id);
+        store.index_remove(&mut expiry, &id);
+        store.index_remove(&mut activity, &id);
         Ok(RedisValue::Integer(removed))
     }
 }

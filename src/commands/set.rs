@@ -29,7 +29,7 @@ impl<'a> Set<'a> {
     pub fn run(self, ctx: &Context, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
         let mut key = store.open_session(self.token, true)?;
-        let Some(session) = Store::read(&key).filter(|s| s.is_live(store.now)) else {
+        let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
             return Ok(RedisValue::Null);
         };
         let mut activity = store.open_index(&store.keys.activity(), true)?;
@@ -39,12 +39,12 @@ impl<'a> Set<'a> {
         let touch = session.touch(store.now);
         let w = session.w + 1;
         let change = match (&new_data, stored) {
-            (Some(text), _) => DataChange::Set(text.clone()),
+            (Some(text), _) => DataChange::Set(store.string(text.as_bytes())),
             (None, Some(_)) => DataChange::Remove,
             (None, None) => DataChange::Keep,
         };
-        store.write_touch(&mut key, (WRITES, w), &touch, change);
-        store.record_activity(&mut activity, session.id.as_slice());
+        store.write_touch(&mut key, (&WRITES, w), &touch, change);
+        store.record_activity(&mut activity, &session.id);
 
         let reply = Reply::new(ctx);
         let view = View {

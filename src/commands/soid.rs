@@ -46,7 +46,7 @@ pub fn collect_live(
         let Ok(key) = store.open_session(token.as_slice(), false) else {
             continue;
         };
-        if let Some(session) = Store::read(&key) {
+        if let Some(session) = store.read(&key) {
             if session.id.as_slice() == id
                 && session.is_live(store.now)
                 && session.la > active_after

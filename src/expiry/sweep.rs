@@ -55,22 +55,22 @@ fn sweep_due_users(store: &Store, expiry: &mut Key, budget: usize) -> usize {
         if used == budget {
             break;
         }
-        used += sweep_user(store, expiry, id.as_slice(), budget - used);
+        used += sweep_user(store, expiry, &id, budget - used);
     }
     used
 }
 
 /// Deletes the user's expired sessions, re-scores the live ones that were
 /// checked, and updates the user's entry in the expiry index.
-fn sweep_user(store: &Store, expiry: &mut Key, id: &[u8], budget: usize) -> usize {
-    let mut user = Key::open(store.ctx(), &store.keys.user_sessions(id), true);
+fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) -> usize {
+    let mut user = Key::open(store.ctx(), &store.keys.user_sessions(id.as_slice()), true);
     if user.kind() != Kind::ZSet {
         store.index_remove(expiry, id);
         return 1;
     }
     let due = user.zset_range(f64::NEG_INFINITY, store.now as f64, budget.max(1));
     for (token, _) in &due {
-        check_session(store, &mut user, token, id);
+        check_session(store, &mut user, token, id.as_slice());
     }
     match user.zset_first() {
         None => store.index_remove(expiry, id),
@@ -80,11 +80,10 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &[u8], budget: usize) -> usiz
 }
 
 fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
-    let token = token.as_slice();
     let session = store
-        .open_session(token, true)
+        .open_session(token.as_slice(), true)
         .ok()
-        .and_then(|key| Store::read(&key).map(|session| (key, session)));
+        .and_then(|key| store.read(&key).map(|session| (key, session)));
     match session {
         Some((_, session)) if session.id.as_slice() == id && session.is_live(store.now) => {
             store.index_set(user, token, session.expires_at());
@@ -109,17 +108,20 @@ fn trim_activity(store: &Store, state: &mut AppState, budget: usize) -> usize {
     let Ok(mut activity) = store.open_index(&store.keys.activity(), true) else {
         return 0;
     };
-    let newest_stale = (store.now - ACTIVITY_HORIZON.get() - 1) as f64;
+    // Stale means a last-activity second at or before now - horizon - 1,
+    // that is a score below now - horizon (scores carry milliseconds).
+    let newest_stale = ((store.now - ACTIVITY_HORIZON.get()) as f64).next_down();
     let entries = match &state.horizon_cursor {
         Some((score, member)) => activity.zset_range_after(*score, member, newest_stale, budget),
         None => activity.zset_range(f64::NEG_INFINITY, newest_stale, budget),
     };
     for (id, score) in &entries {
-        let id = id.as_slice();
-        if Key::open(store.ctx(), &store.keys.user_sessions(id), false).kind() == Kind::Empty {
+        if Key::open(store.ctx(), &store.keys.user_sessions(id.as_slice()), false).kind()
+            == Kind::Empty
+        {
             store.index_remove(&mut activity, id);
         } else {
-            state.horizon_cursor = Some((*score, id.to_vec()));
+            state.horizon_cursor = Some((*score, id.as_slice().to_vec()));
         }
     }
     if entries.len() < budget {
