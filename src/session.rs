@@ -48,12 +48,14 @@ impl Bytes for redis_module::RedisString {
     }
 }
 
-/// What a command writes back when it touches a session.
+/// What a command writes back when it touches a session: only what
+/// changes. Within the second of the last activity nothing does.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Touch {
-    pub la: i64,
-    /// The new stored ttl, only for `no_resave` sessions (for the others it
-    /// does not change and is not rewritten).
+    /// The new last activity, if it moves.
+    pub la: Option<i64>,
+    /// The new stored ttl, only for `no_resave` sessions whose `la` moves
+    /// (for the others the ttl never changes).
     pub ttl: Option<i64>,
 }
 
@@ -87,10 +89,18 @@ impl<B> Session<B> {
     /// Recording activity at `now`: `la` moves to now, which slides the expiry
     /// forward; a `no_resave` session keeps its end by shrinking its ttl.
     pub fn touch(&self, now: i64) -> Touch {
+        let moves = self.la != now;
         Touch {
-            la: now,
-            ttl: self.no_resave.then(|| self.visible_ttl(now)),
+            la: moves.then_some(now),
+            ttl: (moves && self.no_resave).then(|| self.visible_ttl(now)),
         }
+    }
+
+    /// Whether this touch must refresh the user's activity entry. The entry
+    /// holds the user's latest activity, so it already lies in this second
+    /// when this session was active in it.
+    pub fn refreshes_activity(&self, now: i64) -> bool {
+        self.la != now
     }
 }
 
@@ -134,11 +144,27 @@ mod tests {
         assert_eq!(
             s.touch(1008),
             Touch {
-                la: 1008,
+                la: Some(1008),
                 ttl: None
             }
         );
         assert_eq!(s.visible_ttl(1008), 10);
+        assert!(s.refreshes_activity(1008));
+    }
+
+    #[test]
+    fn a_second_touch_within_the_same_second_writes_nothing() {
+        for no_resave in [false, true] {
+            let s = session(1000, 10, no_resave);
+            assert_eq!(
+                s.touch(1000),
+                Touch {
+                    la: None,
+                    ttl: None
+                }
+            );
+            assert!(!s.refreshes_activity(1000));
+        }
     }
 
     #[test]
@@ -149,11 +175,11 @@ mod tests {
         assert_eq!(
             t,
             Touch {
-                la: 1006,
+                la: Some(1006),
                 ttl: Some(4)
             }
         );
-        let after = session(t.la, t.ttl.unwrap(), true);
+        let after = session(t.la.unwrap(), t.ttl.unwrap(), true);
         assert_eq!(after.expires_at(), s.expires_at());
         assert!(after.is_live(1010));
         assert!(!after.is_live(1011));

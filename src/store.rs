@@ -190,12 +190,13 @@ impl<'a> Store<'a> {
         touch: &Touch,
         data: DataChange,
     ) {
-        debug_assert_eq!(touch.la, self.now);
         let count = self.int(counter.1);
         let ttl = touch.ttl.map(|ttl| self.int(ttl));
         let mut effect = Effect::new(key);
         effect.set(key, counter.0, &count);
-        effect.set(key, &LAST_ACTIVITY, self.now_text());
+        if touch.la.is_some() {
+            effect.set(key, &LAST_ACTIVITY, self.now_text());
+        }
         if let Some(ttl) = &ttl {
             effect.set(key, &TTL, ttl);
         }
@@ -260,6 +261,16 @@ impl<'a> Store<'a> {
                 index.notify(NotifyEvent::GENERIC, c"del");
             }
             self.replicate(c"ZREM", &[index.name().inner, member.inner]);
+        }
+    }
+
+    /// The activity index, opened (and type-checked) only when touching
+    /// `session` must refresh it.
+    pub fn activity_to_refresh(&self, session: &StoredSession) -> Result<Option<Key>, RedisError> {
+        if session.refreshes_activity(self.now) {
+            self.open_index(&self.keys.activity(), true).map(Some)
+        } else {
+            Ok(None)
         }
     }
 

@@ -26,13 +26,15 @@ impl<'a> Get<'a> {
         let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
             return Ok(RedisValue::Null);
         };
-        let mut activity = store.open_index(&store.keys.activity(), true)?;
+        let activity = store.activity_to_refresh(&session)?;
 
         let reply = Reply::new(ctx);
         reply.session(None, &View::stored(&session, store.now));
         let touch = session.touch(store.now);
         store.write_touch(&mut key, (&READS, session.r + 1), &touch, DataChange::Keep);
-        store.record_activity(&mut activity, &session.id);
+        if let Some(mut activity) = activity {
+            store.record_activity(&mut activity, &session.id);
+        }
         Ok(reply.done())
     }
 }

@@ -32,7 +32,7 @@ impl<'a> Set<'a> {
         let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
             return Ok(RedisValue::Null);
         };
-        let mut activity = store.open_index(&store.keys.activity(), true)?;
+        let activity = store.activity_to_refresh(&session)?;
         let stored = session.d.as_ref().map(RedisString::as_slice);
         let new_data = data::apply(stored, self.patch, max_data_bytes)?;
 
@@ -44,7 +44,9 @@ impl<'a> Set<'a> {
             (None, None) => DataChange::Keep,
         };
         store.write_touch(&mut key, (&WRITES, w), &touch, change);
-        store.record_activity(&mut activity, &session.id);
+        if let Some(mut activity) = activity {
+            store.record_activity(&mut activity, &session.id);
+        }
 
         let reply = Reply::new(ctx);
         let view = View {
