@@ -28,9 +28,12 @@ if redis-cli -p "$port" PING >/dev/null 2>&1; then
     exit 1
 fi
 
-redis-server redis.conf.example \
-    --port "$port" --dir "$dir" --daemonize yes \
-    --pidfile "$PWD/$dir/redis.pid" --logfile "$PWD/$dir/redis.log"
+# Redis resolves a relative loadmodule path from its `dir`, so the example's
+# path is made absolute on the way in (redis-server reads its config from
+# stdin when given "-").
+sed "s|^loadmodule \./|loadmodule $PWD/|" redis.conf.example |
+    redis-server - --port "$port" --dir "$PWD/$dir" --daemonize yes \
+        --pidfile "$PWD/$dir/redis.pid" --logfile "$PWD/$dir/redis.log"
 
 for _ in $(seq 1 50); do
     if redis-cli -p "$port" PING >/dev/null 2>&1; then

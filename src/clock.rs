@@ -1,7 +1,7 @@
 //! The server clock. Sessions follow the Redis server's time, never a
 //! client's, so one host decides idle and expiry for every application.
 
-use redis_module::raw;
+use crate::api::call;
 
 /// An instant as a sorted-set score in seconds with milliseconds, and the
 /// exact decimal text that replicas parse back to the very same double
@@ -15,7 +15,7 @@ pub fn millis_score(millis: i64) -> (f64, String) {
 /// Unix time in milliseconds.
 pub fn now_millis() -> i64 {
     // SAFETY: RM_Milliseconds takes no arguments and only reads the clock.
-    unsafe { raw::RedisModule_Milliseconds.unwrap()() }
+    unsafe { call!(RedisModule_Milliseconds() or 0) }
 }
 
 #[cfg(test)]

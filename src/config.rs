@@ -11,6 +11,7 @@ use std::ffi::{c_char, c_longlong, c_void, CString};
 use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use crate::api::call;
 use redis_module::{raw, Context, RedisString};
 
 /// A numeric setting with its bounds.
@@ -141,7 +142,8 @@ pub fn load(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     }
     register_prefix(ctx, &prefix)?;
     // SAFETY: called from OnLoad with the module's context.
-    if unsafe { raw::RedisModule_LoadConfigs.unwrap()(ctx.get_raw()) } != raw::REDISMODULE_OK as i32
+    if unsafe { call!(RedisModule_LoadConfigs(ctx.get_raw()) or raw::REDISMODULE_ERR as i32) }
+        != raw::REDISMODULE_OK as i32
     {
         return Err("redis.conf holds an invalid sess.* setting (see the line above)".into());
     }
@@ -160,7 +162,7 @@ fn register_numeric(ctx: &Context, numeric: &'static Numeric, default: i64) -> R
     };
     // SAFETY: numeric is 'static, so the private-data pointer outlives Redis's use.
     let status = unsafe {
-        raw::RedisModule_RegisterNumericConfig.unwrap()(
+        call!(RedisModule_RegisterNumericConfig(
             ctx.get_raw(),
             name.as_ptr(),
             default,
@@ -171,7 +173,7 @@ fn register_numeric(ctx: &Context, numeric: &'static Numeric, default: i64) -> R
             Some(set_numeric),
             None,
             numeric as *const Numeric as *mut c_void,
-        )
+        ) or raw::REDISMODULE_ERR as i32)
     };
     registered(status, numeric.name)
 }
@@ -200,7 +202,7 @@ fn register_prefix(ctx: &Context, default: &[u8]) -> Result<(), String> {
     let default = CString::new(default).map_err(|e| e.to_string())?;
     // SAFETY: plain registration; the callbacks use only statics.
     let status = unsafe {
-        raw::RedisModule_RegisterStringConfig.unwrap()(
+        call!(RedisModule_RegisterStringConfig(
             ctx.get_raw(),
             name.as_ptr(),
             default.as_ptr(),
@@ -209,7 +211,7 @@ fn register_prefix(ctx: &Context, default: &[u8]) -> Result<(), String> {
             Some(set_prefix),
             None,
             std::ptr::null_mut(),
-        )
+        ) or raw::REDISMODULE_ERR as i32)
     };
     registered(status, PREFIX_NAME)
 }
@@ -220,16 +222,16 @@ fn store_prefix(value: &[u8]) {
     }
     // SAFETY: a context-free string, owned by this module until replaced.
     let fresh = unsafe {
-        raw::RedisModule_CreateString.unwrap()(
+        call!(RedisModule_CreateString(
             std::ptr::null_mut(),
             value.as_ptr().cast(),
             value.len(),
-        )
+        ) or std::ptr::null_mut())
     };
     let old = PREFIX_REDIS_STRING.swap(fresh, Ordering::AcqRel);
     if !old.is_null() {
         // SAFETY: old was created above by an earlier call and is no longer shared.
-        unsafe { raw::RedisModule_FreeString.unwrap()(std::ptr::null_mut(), old) };
+        unsafe { call!(RedisModule_FreeString(std::ptr::null_mut(), old) or ()) };
     }
 }
 
@@ -256,11 +258,11 @@ extern "C" fn set_prefix(
             let message = message.replace(['\r', '\n', '\0'], " ");
             // SAFETY: Redis takes ownership of the error string it asked for.
             unsafe {
-                *err = raw::RedisModule_CreateString.unwrap()(
+                *err = call!(RedisModule_CreateString(
                     std::ptr::null_mut(),
                     message.as_ptr().cast(),
                     message.len(),
-                )
+                ) or std::ptr::null_mut())
             };
             raw::REDISMODULE_ERR as i32
         }

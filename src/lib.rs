@@ -10,6 +10,7 @@
 //! the server is full. SOID, SOAPP and ACTIVITY are read-only and also run on
 //! replicas.
 
+mod api;
 mod args;
 mod clock;
 mod commands;
@@ -42,6 +43,14 @@ const ALLOCATOR: Allocator = std::alloc::System;
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     panic_hook::install();
+    let missing = api::missing();
+    if !missing.is_empty() {
+        ctx.log_warning(&format!(
+            "refusing to load: this Redis lacks {} (the module needs Redis 7.0 or newer)",
+            missing.join(", ")
+        ));
+        return Status::Err;
+    }
     if let Err(problem) = config::load(ctx, args) {
         ctx.log_warning(&format!("refusing to load: {problem}"));
         return Status::Err;

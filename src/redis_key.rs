@@ -10,6 +10,7 @@
 use std::ffi::CStr;
 use std::os::raw::c_int;
 
+use crate::api::call;
 use redis_module::{raw, Context, NotifyEvent, RedisString};
 
 use crate::redis_string::{from_bytes, AsRedisString};
@@ -51,7 +52,9 @@ impl Key {
         };
         // SAFETY: ctx is the live context of the running command or callback,
         // and name is a valid string owned by this struct.
-        let ptr = unsafe { raw::RedisModule_OpenKey.unwrap()(ctx, name.inner, mode as c_int) };
+        let ptr = unsafe {
+            call!(RedisModule_OpenKey(ctx, name.inner, mode as c_int) or std::ptr::null_mut())
+        };
         let mut key = Key {
             ctx,
             name,
@@ -80,7 +83,7 @@ impl Key {
             return Kind::Empty;
         }
         // SAFETY: ptr is an open key.
-        let kind = unsafe { raw::RedisModule_KeyType.unwrap()(self.ptr) } as isize;
+        let kind = unsafe { call!(RedisModule_KeyType(self.ptr) or 0) } as isize;
         match kind {
             raw::REDISMODULE_KEYTYPE_EMPTY => Kind::Empty,
             raw::REDISMODULE_KEYTYPE_HASH => Kind::Hash,
@@ -93,7 +96,7 @@ impl Key {
     pub fn delete(&mut self) {
         if self.kind != Kind::Empty {
             // SAFETY: ptr is a key opened for writing (only writers delete).
-            unsafe { raw::RedisModule_DeleteKey.unwrap()(self.ptr) };
+            unsafe { call!(RedisModule_DeleteKey(self.ptr) or 0) };
             self.kind = Kind::Empty;
         }
     }
@@ -103,12 +106,12 @@ impl Key {
     pub fn notify(&self, class: NotifyEvent, event: &CStr) {
         // SAFETY: ctx is live; event is a NUL-terminated constant.
         unsafe {
-            raw::RedisModule_NotifyKeyspaceEvent.unwrap()(
+            call!(RedisModule_NotifyKeyspaceEvent(
                 self.ctx,
                 class.bits(),
                 event.as_ptr(),
                 self.name.inner,
-            )
+            ) or 0)
         };
     }
 
@@ -137,11 +140,11 @@ impl Key {
         // SAFETY: the key is an open hash; the cursor is destroyed below; a
         // scan returns 0 once every element has been visited.
         unsafe {
-            let cursor = raw::RedisModule_ScanCursorCreate.unwrap()();
+            let cursor = call!(RedisModule_ScanCursorCreate() or std::ptr::null_mut());
             let privdata =
                 &mut visit as *mut &mut dyn FnMut(&[u8], Borrowed) as *mut std::os::raw::c_void;
-            while raw::RedisModule_ScanKey.unwrap()(self.ptr, cursor, Some(each), privdata) != 0 {}
-            raw::RedisModule_ScanCursorDestroy.unwrap()(cursor);
+            while call!(RedisModule_ScanKey(self.ptr, cursor, Some(each), privdata) or 0) != 0 {}
+            call!(RedisModule_ScanCursorDestroy(cursor) or ());
         }
     }
 
@@ -169,13 +172,13 @@ impl Key {
         // SAFETY: the key is open for writing and empty or a hash; the
         // variadic list is (field, value) followed by NULL.
         unsafe {
-            raw::RedisModule_HashSet.unwrap()(
+            call!(RedisModule_HashSet(
                 self.ptr,
                 raw::REDISMODULE_HASH_NONE as c_int,
                 field,
                 value,
                 END,
-            )
+            ) or 0)
         };
     }
 
@@ -190,7 +193,7 @@ impl Key {
         let mut flags: c_int = 0;
         // SAFETY: the key is open for writing and empty or a sorted set.
         unsafe {
-            raw::RedisModule_ZsetAdd.unwrap()(self.ptr, score, member.redis_string(), &mut flags)
+            call!(RedisModule_ZsetAdd(self.ptr, score, member.redis_string(), &mut flags) or 0)
         };
         self.kind = Kind::ZSet;
         flags & (raw::REDISMODULE_ZADD_ADDED | raw::REDISMODULE_ZADD_UPDATED) as c_int != 0
@@ -204,7 +207,7 @@ impl Key {
         let mut score = 0.0;
         // SAFETY: the key is an open sorted set.
         let status = unsafe {
-            raw::RedisModule_ZsetScore.unwrap()(self.ptr, member.redis_string(), &mut score)
+            call!(RedisModule_ZsetScore(self.ptr, member.redis_string(), &mut score) or raw::REDISMODULE_ERR as c_int)
         };
         (status == raw::REDISMODULE_OK as c_int).then_some(score)
     }
@@ -217,7 +220,7 @@ impl Key {
         }
         let mut deleted: c_int = 0;
         // SAFETY: the key is an open sorted set, opened for writing.
-        unsafe { raw::RedisModule_ZsetRem.unwrap()(self.ptr, member.redis_string(), &mut deleted) };
+        unsafe { call!(RedisModule_ZsetRem(self.ptr, member.redis_string(), &mut deleted) or 0) };
         self.kind = self.read_kind();
         deleted != 0
     }
@@ -259,16 +262,14 @@ impl Key {
         // SAFETY: the key is an open sorted set; the range iterator is always
         // stopped before returning, and nothing writes to the key meanwhile.
         unsafe {
-            if raw::RedisModule_ZsetFirstInScoreRange.unwrap()(self.ptr, min, max, 0, 0)
+            if call!(RedisModule_ZsetFirstInScoreRange(self.ptr, min, max, 0, 0) or raw::REDISMODULE_ERR as c_int)
                 != raw::REDISMODULE_OK as c_int
             {
                 return out;
             }
-            while out.len() < limit && raw::RedisModule_ZsetRangeEndReached.unwrap()(self.ptr) == 0
-            {
+            while out.len() < limit && call!(RedisModule_ZsetRangeEndReached(self.ptr) or 1) == 0 {
                 let mut score = 0.0;
-                let member =
-                    raw::RedisModule_ZsetRangeCurrentElement.unwrap()(self.ptr, &mut score);
+                let member = call!(RedisModule_ZsetRangeCurrentElement(self.ptr, &mut score) or std::ptr::null_mut());
                 if member.is_null() {
                     break;
                 }
@@ -277,11 +278,11 @@ impl Key {
                 if !skip {
                     out.push((member, score));
                 }
-                if raw::RedisModule_ZsetRangeNext.unwrap()(self.ptr) == 0 {
+                if call!(RedisModule_ZsetRangeNext(self.ptr) or 0) == 0 {
                     break;
                 }
             }
-            raw::RedisModule_ZsetRangeStop.unwrap()(self.ptr);
+            call!(RedisModule_ZsetRangeStop(self.ptr) or ());
         }
         out
     }
@@ -305,7 +306,7 @@ impl Drop for Key {
     fn drop(&mut self) {
         if !self.ptr.is_null() {
             // SAFETY: ptr was returned by RM_OpenKey and is closed only here.
-            unsafe { raw::RedisModule_CloseKey.unwrap()(self.ptr) };
+            unsafe { call!(RedisModule_CloseKey(self.ptr) or ()) };
         }
     }
 }

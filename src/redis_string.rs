@@ -9,6 +9,7 @@
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::api::call;
 use redis_module::{raw, RedisString};
 
 /// A new Redis string holding `bytes`.
@@ -19,7 +20,8 @@ pub fn from_bytes(ctx: *mut raw::RedisModuleCtx, bytes: &[u8]) -> RedisString {
 /// A new Redis string holding the decimal text of `n`.
 pub fn from_int(ctx: *mut raw::RedisModuleCtx, n: i64) -> RedisString {
     // SAFETY: plain constructor; the result is owned by the returned value.
-    let inner = unsafe { raw::RedisModule_CreateStringFromLongLong.unwrap()(ctx, n) };
+    let inner =
+        unsafe { call!(RedisModule_CreateStringFromLongLong(ctx, n) or std::ptr::null_mut()) };
     RedisString::from_redis_module_string(ctx, inner)
 }
 
@@ -64,11 +66,11 @@ impl AsRedisString for StaticString {
         let bytes = self.bytes();
         // SAFETY: a context-free string that is never freed.
         let fresh = unsafe {
-            raw::RedisModule_CreateString.unwrap()(
+            call!(RedisModule_CreateString(
                 std::ptr::null_mut(),
                 bytes.as_ptr().cast(),
                 bytes.len(),
-            )
+            ) or std::ptr::null_mut())
         };
         self.ptr.store(fresh, Ordering::Relaxed);
         fresh

@@ -7,6 +7,7 @@
 
 use std::os::raw::c_long;
 
+use crate::api::call;
 use redis_module::{raw, Context, RedisValue};
 
 use crate::session::{Bytes, Session};
@@ -23,25 +24,25 @@ impl Reply {
 
     pub fn int(&self, value: i64) {
         // SAFETY (all methods): ctx is the live context of the running command.
-        unsafe { raw::RedisModule_ReplyWithLongLong.unwrap()(self.ctx, value) };
+        unsafe { call!(RedisModule_ReplyWithLongLong(self.ctx, value) or 0) };
     }
 
     pub fn bulk(&self, value: &[u8]) {
         unsafe {
-            raw::RedisModule_ReplyWithStringBuffer.unwrap()(
+            call!(RedisModule_ReplyWithStringBuffer(
                 self.ctx,
                 value.as_ptr().cast(),
                 value.len(),
-            )
+            ) or 0)
         };
     }
 
     pub fn array(&self, len: usize) {
-        unsafe { raw::RedisModule_ReplyWithArray.unwrap()(self.ctx, len as c_long) };
+        unsafe { call!(RedisModule_ReplyWithArray(self.ctx, len as c_long) or 0) };
     }
 
     fn map(&self, len: usize) {
-        unsafe { raw::RedisModule_ReplyWithMap.unwrap()(self.ctx, len as c_long) };
+        unsafe { call!(RedisModule_ReplyWithMap(self.ctx, len as c_long) or 0) };
     }
 
     /// One session: `[token] id r w ttl idle ip [no_resave] [d]`.

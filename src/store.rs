@@ -10,6 +10,7 @@
 use std::cell::OnceCell;
 use std::ffi::CStr;
 
+use crate::api::call;
 use redis_module::{raw, Context, NotifyEvent, RedisError, RedisString};
 
 use crate::clock;
@@ -312,13 +313,13 @@ impl<'a> Store<'a> {
         // SAFETY: the "v" format takes an array of Redis strings and its
         // length; Redis keeps its own references to them until propagation.
         unsafe {
-            raw::RedisModule_Replicate.unwrap()(
+            call!(RedisModule_Replicate(
                 self.ctx.get_raw(),
                 command.as_ptr(),
                 c"v".as_ptr(),
                 args.as_ptr(),
                 args.len(),
-            )
+            ) or 0)
         };
     }
 }

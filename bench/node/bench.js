@@ -10,7 +10,9 @@
 //   4. memory per session, 100,000 sessions, module layout against the Node
 //      library's layout.
 //
-// Usage: node bench.js [--quick]   (--quick: smaller counts, for a smoke test)
+// Usage: node bench.js [--quick] [--readme]
+//   --quick   smaller counts, for a smoke test
+//   --readme  also write the report into README.md (between the bench markers)
 
 "use strict";
 
@@ -386,6 +388,14 @@ async function main() {
     const dir = path.join(ROOT, "bench", "results");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "latest.md"), `${text}\n`);
+    if (process.argv.includes("--readme")) {
+      const readme = path.join(ROOT, "README.md");
+      const updated = fs
+        .readFileSync(readme, "utf8")
+        .replace(/(<!-- bench:start -->\n)[\s\S]*(<!-- bench:end -->)/, `$1${text}\n$2`);
+      fs.writeFileSync(readme, updated);
+      log("(README.md updated)");
+    }
     console.log(text);
     log(`\n(saved to bench/results/latest.md)`);
   } finally {

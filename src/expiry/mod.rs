@@ -23,7 +23,8 @@ mod sweep;
 
 use std::time::Duration;
 
-use redis_module::{raw, Context, NotifyEvent};
+use crate::api::call;
+use redis_module::{Context, NotifyEvent};
 
 use crate::config::{self, SWEEP_INTERVAL_MS};
 use crate::keys;
@@ -57,7 +58,7 @@ fn tick(ctx: &Context, _: ()) {
 pub fn on_key_event(ctx: &Context, _event: NotifyEvent, _name: &str, key: &[u8]) {
     if let Some(app) = keys::app_of_expiry_key(config::prefix(), key) {
         // SAFETY: ctx is the notification's context, selected on the key's db.
-        let db = unsafe { raw::RedisModule_GetSelectedDb.unwrap()(ctx.get_raw()) };
+        let db = unsafe { call!(RedisModule_GetSelectedDb(ctx.get_raw()) or 0) };
         registry::learn(db, app);
     }
 }

@@ -1,7 +1,8 @@
 //! One bounded step of the sweep: expired sessions first, then activity
 //! entries past the horizon. See the module documentation for the design.
 
-use redis_module::{raw, Context, ContextFlags, RedisString};
+use crate::api::call;
+use redis_module::{Context, ContextFlags, RedisString};
 
 use super::registry::{self, AppState};
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
@@ -44,7 +45,7 @@ pub fn step(ctx: &Context) -> bool {
 
 fn select_db(ctx: &Context, db: i32) {
     // SAFETY: a timer context may select any database.
-    unsafe { raw::RedisModule_SelectDb.unwrap()(ctx.get_raw(), db) };
+    unsafe { call!(RedisModule_SelectDb(ctx.get_raw(), db) or 0) };
 }
 
 /// Handles users whose earliest possible expiry has come. Returns the number
