@@ -145,8 +145,13 @@ impl Client {
     }
 
     pub fn call<A: Arg>(&mut self, args: &[A]) -> Reply {
+        self.try_call(args).expect("read reply")
+    }
+
+    /// Like `call`, but a broken connection is an error, not a panic.
+    pub fn try_call<A: Arg>(&mut self, args: &[A]) -> std::io::Result<Reply> {
         self.send_only(args);
-        self.read().expect("read reply")
+        self.read()
     }
 
     /// Sends several commands at once and reads all their replies.

@@ -114,9 +114,12 @@ impl Server {
                     return Err(std::fs::read_to_string(&log).unwrap_or_default());
                 }
             }
+            // A server that refuses to load the module has already bound its
+            // port, so a connection may open and then be reset.
             if let Ok(mut c) = Client::connect(port) {
-                let pong = c.call(&["PING"]);
-                if pong.is_simple("PONG") {
+                if c.try_call(&["PING"])
+                    .is_ok_and(|pong| pong.is_simple("PONG"))
+                {
                     return Ok(server);
                 }
             }
@@ -159,8 +162,8 @@ impl Server {
 
     pub fn is_alive(&self) -> bool {
         Client::connect(self.port)
-            .map(|mut c| c.call(&["PING"]).is_simple("PONG"))
-            .unwrap_or(false)
+            .and_then(|mut c| c.try_call(&["PING"]))
+            .is_ok_and(|pong| pong.is_simple("PONG"))
     }
 }
 
