@@ -14,6 +14,8 @@ use std::sync::{Mutex, OnceLock};
 use crate::api::call;
 use redis_module::{raw, Context, RedisString};
 
+use crate::redis_string::detached;
+
 /// A numeric setting with its bounds.
 pub struct Numeric {
     pub name: &'static str,
@@ -220,14 +222,8 @@ fn store_prefix(value: &[u8]) {
     if let Ok(mut pending) = PREFIX_PENDING.lock() {
         *pending = value.to_vec();
     }
-    // SAFETY: a context-free string, owned by this module until replaced.
-    let fresh = unsafe {
-        call!(RedisModule_CreateString(
-            std::ptr::null_mut(),
-            value.as_ptr().cast(),
-            value.len(),
-        ) or std::ptr::null_mut())
-    };
+    // Owned by this module until replaced.
+    let fresh = detached(value);
     let old = PREFIX_REDIS_STRING.swap(fresh, Ordering::AcqRel);
     if !old.is_null() {
         // SAFETY: old was created above by an earlier call and is no longer shared.
@@ -256,14 +252,8 @@ extern "C" fn set_prefix(
         }
         Err(message) => {
             let message = message.replace(['\r', '\n', '\0'], " ");
-            // SAFETY: Redis takes ownership of the error string it asked for.
-            unsafe {
-                *err = call!(RedisModule_CreateString(
-                    std::ptr::null_mut(),
-                    message.as_ptr().cast(),
-                    message.len(),
-                ) or std::ptr::null_mut())
-            };
+            // SAFETY: err is where Redis wants the error; it takes ownership.
+            unsafe { *err = detached(message.as_bytes()) };
             raw::REDISMODULE_ERR as i32
         }
     }

@@ -25,6 +25,16 @@ pub fn from_int(ctx: *mut raw::RedisModuleCtx, n: i64) -> RedisString {
     RedisString::from_redis_module_string(ctx, inner)
 }
 
+/// A Redis string tied to no context: whoever holds it frees it, or keeps
+/// it for the module's lifetime.
+pub fn detached(bytes: &[u8]) -> *mut raw::RedisModuleString {
+    // SAFETY: a plain constructor with no context.
+    unsafe {
+        call!(RedisModule_CreateString(std::ptr::null_mut(), bytes.as_ptr().cast(), bytes.len())
+            or std::ptr::null_mut())
+    }
+}
+
 /// Anything that is, or holds, a Redis string object.
 pub trait AsRedisString {
     fn redis_string(&self) -> *mut raw::RedisModuleString;
@@ -63,15 +73,8 @@ impl AsRedisString for StaticString {
         if !ptr.is_null() {
             return ptr;
         }
-        let bytes = self.bytes();
-        // SAFETY: a context-free string that is never freed.
-        let fresh = unsafe {
-            call!(RedisModule_CreateString(
-                std::ptr::null_mut(),
-                bytes.as_ptr().cast(),
-                bytes.len(),
-            ) or std::ptr::null_mut())
-        };
+        // Never freed: it lives as long as the module.
+        let fresh = detached(self.bytes());
         self.ptr.store(fresh, Ordering::Relaxed);
         fresh
     }

@@ -113,9 +113,46 @@ fn replies_are_resp3_maps_or_resp2_flat_arrays_in_contract_order() {
     assert_eq!(field_names(&entries[0])[0], "token");
     let list2 = c2.call(&["SESS.SOID", "shop", "carol"]);
     assert_eq!(list2.array()[0].field("token").unwrap().text(), token);
-
     assert_eq!(c3.call(&["SESS.GET", "shop", &"x".repeat(64)]), Reply::Nil);
     assert_eq!(c2.call(&["SESS.GET", "shop", &"x".repeat(64)]), Reply::Nil);
+}
+
+#[test]
+fn every_command_answers_resp3_clients() {
+    let server = Server::start();
+    let mut c = server.client3();
+    let created = c.call(&["SESS.CREATE", "shop", "dora", "10.0.0.1"]);
+    assert!(matches!(created, Reply::Bulk(_)), "{created:?}");
+    let token = created.text();
+    let set = c.call(&["SESS.SET", "shop", &token, r#"{"a":1}"#]);
+    assert!(matches!(set, Reply::Map(_)), "{set:?}");
+    assert_eq!(
+        field_names(&set),
+        ["id", "r", "w", "ttl", "idle", "ip", "d"]
+    );
+    let app = c.call(&["SESS.SOAPP", "shop", "60"]);
+    assert!(
+        matches!(&app, Reply::Array(items) if matches!(items[0], Reply::Map(_))),
+        "{app:?}"
+    );
+    assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "60"]), Reply::Int(1));
+    assert_eq!(
+        c.call(&["SESS.SOID", "shop", "nobody"]),
+        Reply::Array(vec![])
+    );
+    assert_eq!(
+        c.call(&["SESS.SET", "shop", &"Z".repeat(64), r#"{"a":1}"#]),
+        Reply::Nil
+    );
+    assert_eq!(c.call(&["SESS.KILL", "shop", &token]), Reply::Int(1));
+    create(&mut c, "shop", "dora", &[]);
+    assert_eq!(c.call(&["SESS.KILLSOID", "shop", "dora"]), Reply::Int(1));
+    create(&mut c, "shop", "dora", &[]);
+    assert_eq!(c.call(&["SESS.KILLALL", "shop"]), Reply::Int(1));
+    assert!(c
+        .call(&["SESS.GET", "shop", "short"])
+        .err()
+        .starts_with("ERR invalid token"));
 }
 
 #[test]

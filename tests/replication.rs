@@ -20,6 +20,15 @@ fn wait_for_link(replica: &Server) {
     );
 }
 
+/// A master and a replica of it, both with the module, linked.
+fn master_and_replica() -> (Server, Server) {
+    let master = Server::start();
+    let replica =
+        Server::with(Options::default().config("replicaof", &format!("127.0.0.1 {}", master.port)));
+    wait_for_link(&replica);
+    (master, replica)
+}
+
 fn in_sync(master: &mut Client, replica: &mut Client) -> bool {
     master.call(&["WAIT", "1", "5000"]);
     let offset = |c: &mut Client, field: &str| -> String {
@@ -125,10 +134,7 @@ fn a_replica_without_the_module_holds_exactly_the_masters_data() {
 
 #[test]
 fn write_commands_are_refused_on_a_replica_and_reads_work() {
-    let master = Server::start();
-    let replica =
-        Server::with(Options::default().config("replicaof", &format!("127.0.0.1 {}", master.port)));
-    wait_for_link(&replica);
+    let (master, replica) = master_and_replica();
     let mut m = master.client();
     let mut r = replica.client();
     let token = create(&mut m, "shop", "u", &[]);
@@ -141,10 +147,7 @@ fn write_commands_are_refused_on_a_replica_and_reads_work() {
 
 #[test]
 fn a_promoted_replica_sweeps_sessions_created_on_the_old_master() {
-    let master = Server::start();
-    let replica =
-        Server::with(Options::default().config("replicaof", &format!("127.0.0.1 {}", master.port)));
-    wait_for_link(&replica);
+    let (master, replica) = master_and_replica();
     let mut m = master.client();
     let mut r = replica.client();
     let token = create(&mut m, "shop", "u", &["TTL", "10"]);
