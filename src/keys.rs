@@ -109,11 +109,14 @@ impl Deref for KeyName {
     }
 }
 
-/// The app whose expiry index `key` is, if it is one. The sweeper uses this to
-/// learn of apps from keyspace events, on masters, replicas and while loading.
-pub fn app_of_expiry_key<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
+/// The app whose expiry or activity index `key` is, if it is one. The
+/// sweeper uses this to learn of apps from keyspace events, on masters,
+/// replicas and while loading.
+pub fn app_of_index_key<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
     let rest = key.strip_prefix(prefix)?.strip_prefix(b":{")?;
-    let app = rest.strip_suffix(b"}:_expiry")?;
+    let app = rest
+        .strip_suffix(b"}:_expiry")
+        .or_else(|| rest.strip_suffix(b"}:_users"))?;
     crate::args::app(app).ok()
 }
 
@@ -146,14 +149,13 @@ mod tests {
     }
 
     #[test]
-    fn expiry_keys_are_recognised() {
-        assert_eq!(
-            app_of_expiry_key(b"rs", b"rs:{shop}:_expiry"),
-            Some(&b"shop"[..])
-        );
-        assert_eq!(app_of_expiry_key(b"rs", b"xx:{shop}:_expiry"), None);
-        assert_eq!(app_of_expiry_key(b"rs", b"rs:{shop}:_users"), None);
-        assert_eq!(app_of_expiry_key(b"rs", b"rs:{s}:_expiry"), None);
-        assert_eq!(app_of_expiry_key(b"rs", b"rs:{a}:us:}:_expiry"), None);
+    fn index_keys_are_recognised() {
+        let shop = Some(&b"shop"[..]);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:_expiry"), shop);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:_users"), shop);
+        assert_eq!(app_of_index_key(b"rs", b"xx:{shop}:_expiry"), None);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:us:bob"), None);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{s}:_expiry"), None);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{a}:us:}:_expiry"), None);
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{create, keys, Client, Options, Reply, Server};
+use common::{create, eventually, keys, Client, Options, Reply, Server};
 
 fn server_now(c: &mut Client) -> f64 {
     let t = c.call(&["TIME"]).array();
@@ -213,7 +213,8 @@ fn activity_entries_past_the_horizon_are_dropped_only_for_users_without_sessions
         "recent",
     ]);
     assert!(
-        common::eventually(5, || {
+        // Horizon passes run every 10 s per app.
+        common::eventually(15, || {
             c.call(&["ZSCORE", "rs:{shop}:_users", "gone"]) == Reply::Nil
         }),
         "the stale entry is dropped"
@@ -256,5 +257,36 @@ fn a_backlog_larger_than_one_step_is_cleared_promptly() {
         1,
         "only the activity index is left: {:?}",
         &keys(&mut c)[..3.min(keys(&mut c).len())]
+    );
+}
+
+#[test]
+fn an_app_whose_sessions_all_expired_still_has_its_activity_history_trimmed() {
+    let server = Server::with(Options::default().module_arg("activity-horizon", "60"));
+    let mut c = server.client();
+    let token = create(&mut c, "quiet", "recent", &["TTL", "10"]);
+    let now = server_now(&mut c) as i64;
+    c.call(&[
+        "ZADD",
+        "rs:{quiet}:_users",
+        &(now - 100).to_string(),
+        "ghost",
+    ]);
+    let expires = (la(&mut c, "quiet", &token) + 11) as f64;
+    sleep_until(&mut c, expires + 2.0);
+    assert_eq!(
+        c.call(&["EXISTS", "rs:{quiet}:_expiry"]).int(),
+        0,
+        "no session left"
+    );
+    assert!(
+        eventually(25, || c.call(&["ZSCORE", "rs:{quiet}:_users", "ghost"])
+            == Reply::Nil),
+        "the app is still visited for its activity history"
+    );
+    assert_eq!(
+        c.call(&["SESS.ACTIVITY", "quiet", "60"]).int(),
+        1,
+        "recent activity stays"
     );
 }

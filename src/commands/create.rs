@@ -7,6 +7,7 @@ use crate::args;
 use crate::config::{DEFAULT_TTL, MAX_DATA_BYTES};
 use crate::data::{self, Patch};
 use crate::error::{internal, syntax};
+use crate::expiry;
 use crate::redis_key::Kind;
 use crate::session::Session;
 use crate::store::Store;
@@ -76,6 +77,7 @@ impl<'a> Create<'a> {
         store.write_new(&mut key, &session);
         store.index_set(&mut user, &token_string, session.expires_at());
         store.schedule_expiry(&mut expiry, &session.id, session.expires_at());
+        expiry::session_expires(ctx, self.app, session.expires_at());
         store.record_activity(&mut activity, &session.id);
         Ok(RedisValue::StringBuffer(token.to_vec()))
     }

@@ -13,10 +13,13 @@
 //! 1000, well under a millisecond) and steps run every `sweep-interval` ms
 //! (default 100), or 1 ms apart while a backlog remains, so the server keeps
 //! serving clients between steps. Only a master sweeps; replicas receive the
-//! deletions as DEL/ZREM effects. Apps are learnt from keyspace events on
-//! their `_expiry` key, including the events Redis raises for every key
-//! loaded from an RDB or AOF, so sessions that expired while the server was
-//! down are cleaned up after a restart, and a promoted replica sweeps too.
+//! deletions as DEL/ZREM effects. The registry remembers when each app is
+//! next due, so idle apps cost nothing but a comparison per step.
+//!
+//! Apps are learnt from keyspace events on their `_expiry` and `_users` keys,
+//! including the events Redis raises for every key loaded from an RDB or
+//! AOF, so sessions that expired while the server was down are cleaned up
+//! after a restart, and a promoted replica sweeps too.
 
 mod registry;
 mod sweep;
@@ -53,12 +56,22 @@ fn tick(ctx: &Context, _: ()) {
     schedule(ctx, delay);
 }
 
-/// Keyspace-event hook: remembers every app whose expiry index appears, in
-/// whichever database it appears.
+/// Keyspace-event hook: remembers every app whose expiry or activity index
+/// appears, in whichever database it appears.
 pub fn on_key_event(ctx: &Context, _event: NotifyEvent, _name: &str, key: &[u8]) {
-    if let Some(app) = keys::app_of_expiry_key(config::prefix(), key) {
-        // SAFETY: ctx is the notification's context, selected on the key's db.
-        let db = unsafe { call!(RedisModule_GetSelectedDb(ctx.get_raw()) or 0) };
-        registry::learn(db, app);
+    if let Some(app) = keys::app_of_index_key(config::prefix(), key) {
+        registry::learn(selected_db(ctx), app);
     }
+}
+
+/// Tells the sweeper that a session of `app` may expire at `second`, so
+/// that it does not wait for its next planned visit of the app.
+pub fn session_expires(ctx: &Context, app: &[u8], second: i64) {
+    registry::due_by(selected_db(ctx), app, second);
+}
+
+fn selected_db(ctx: &Context) -> i32 {
+    // SAFETY: ctx is a live context; a notification's is selected on the
+    // key's database, a command's on the client's.
+    unsafe { call!(RedisModule_GetSelectedDb(ctx.get_raw()) or 0) }
 }

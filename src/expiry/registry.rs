@@ -1,4 +1,5 @@
-//! The apps the sweeper knows of, per database, and where it stopped.
+//! The apps the sweeper knows of, per database, with when each next needs
+//! work, and where the last step stopped.
 //!
 //! Kept in memory, not in a Redis key: a global key would live in one
 //! cluster slot and could not list apps that other nodes own. The registry is
@@ -12,14 +13,23 @@ use std::sync::Mutex;
 /// A database number and an app name.
 pub type AppRef = (i32, Vec<u8>);
 
-/// Sweeper state kept per app.
-#[derive(Default, Clone)]
+/// Sweeper state kept per app. Zero times mean "look now".
+#[derive(Default, Clone, Debug, PartialEq)]
 pub struct AppState {
-    /// Where the last activity-horizon pass stopped: the (score, member) of
-    /// the last entry kept because the user still has sessions.
-    pub horizon_cursor: Option<(f64, Vec<u8>)>,
-    /// The second at which the next horizon pass may run.
+    /// The earliest second a session of the app may expire, as far as the
+    /// sweeper knows (the lowest score of the app's expiry index).
+    pub next_due: i64,
+    /// The second at which the next activity-horizon pass may run.
     pub next_horizon_pass: i64,
+    /// Where the last horizon pass stopped: the (score, member) of the last
+    /// entry kept because the user still has sessions.
+    pub horizon_cursor: Option<(f64, Vec<u8>)>,
+}
+
+impl AppState {
+    fn needs_work(&self, now: i64) -> bool {
+        self.next_due <= now || self.next_horizon_pass <= now
+    }
 }
 
 #[derive(Default)]
@@ -28,6 +38,10 @@ struct Registry {
     /// The app a step should start with, so that a backlog in one app does
     /// not starve the apps after it.
     resume_at: Option<AppRef>,
+    /// Whether the last step ran on a master. The times above are only
+    /// trusted while it did: a replica's indexes change under it without
+    /// the sweeper hearing of it.
+    sweeping: bool,
 }
 
 static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
@@ -39,9 +53,18 @@ fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     f(guard.get_or_insert_with(Registry::default))
 }
 
+/// Remembers an app, to be looked at on the next step.
 pub fn learn(db: i32, app: &[u8]) {
     with(|r| {
-        r.apps.entry((db, app.to_vec())).or_default();
+        r.apps.entry((db, app.to_vec())).or_default().next_due = 0;
+    });
+}
+
+/// Notes that a session of the app may expire at `second`.
+pub fn due_by(db: i32, app: &[u8], second: i64) {
+    with(|r| {
+        let state = r.apps.entry((db, app.to_vec())).or_default();
+        state.next_due = state.next_due.min(second);
     });
 }
 
@@ -51,16 +74,36 @@ pub fn forget(app: &AppRef) {
     });
 }
 
-/// Every known app with its state, starting where the last step stopped.
-pub fn round() -> Vec<(AppRef, AppState)> {
+/// Records whether this node sweeps. Returning to sweeping (a replica
+/// promoted, a restart) clears every time, so each app is looked at afresh.
+pub fn set_sweeping(sweeping: bool) {
     with(|r| {
-        let all = r.apps.iter().map(|(k, v)| (k.clone(), v.clone()));
+        if sweeping && !r.sweeping {
+            for state in r.apps.values_mut() {
+                *state = AppState {
+                    horizon_cursor: state.horizon_cursor.take(),
+                    ..AppState::default()
+                };
+            }
+        }
+        r.sweeping = sweeping;
+    });
+}
+
+/// The apps that need work at `now`, starting where the last step stopped.
+pub fn due(now: i64) -> Vec<(AppRef, AppState)> {
+    with(|r| {
+        let due = r
+            .apps
+            .iter()
+            .filter(|(_, state)| state.needs_work(now))
+            .map(|(app, state)| (app.clone(), state.clone()));
         match &r.resume_at {
             Some(start) => {
-                let (before, after): (Vec<_>, Vec<_>) = all.partition(|(k, _)| k < start);
+                let (before, after): (Vec<_>, Vec<_>) = due.partition(|(app, _)| app < start);
                 after.into_iter().chain(before).collect()
             }
-            None => all.collect(),
+            None => due.collect(),
         }
     })
 }
@@ -69,6 +112,8 @@ pub fn resume_at(app: Option<AppRef>) {
     with(|r| r.resume_at = app);
 }
 
+/// Stores what a step learnt about an app. (No command runs during a step,
+/// so nothing can have been noted about the app meanwhile.)
 pub fn update(app: &AppRef, state: AppState) {
     with(|r| {
         if let Some(slot) = r.apps.get_mut(app) {
@@ -81,25 +126,67 @@ pub fn update(app: &AppRef, state: AppState) {
 mod tests {
     use super::*;
 
+    fn names(apps: Vec<(AppRef, AppState)>) -> Vec<&'static str> {
+        apps.into_iter()
+            .map(|((_, a), _)| match a.as_slice() {
+                b"aaa" => "aaa",
+                b"bbb" => "bbb",
+                b"ccc" => "ccc",
+                _ => "?",
+            })
+            .collect()
+    }
+
+    // One test, because the registry is process-wide.
     #[test]
-    fn rounds_resume_where_the_last_step_stopped() {
+    fn apps_are_visited_when_due_starting_where_the_last_step_stopped() {
+        set_sweeping(true);
         for app in [&b"aaa"[..], b"bbb", b"ccc"] {
             learn(0, app);
         }
-        learn(0, b"aaa");
-        let names = |round: Vec<(AppRef, AppState)>| -> Vec<Vec<u8>> {
-            round.into_iter().map(|((_, a), _)| a).collect()
-        };
         assert_eq!(
-            names(round()),
-            vec![b"aaa".to_vec(), b"bbb".to_vec(), b"ccc".to_vec()]
+            names(due(100)),
+            ["aaa", "bbb", "ccc"],
+            "new apps are due at once"
         );
+
         resume_at(Some((0, b"bbb".to_vec())));
+        assert_eq!(names(due(100)), ["bbb", "ccc", "aaa"]);
+        resume_at(None);
+
+        let later = AppState {
+            next_due: 150,
+            next_horizon_pass: 110,
+            horizon_cursor: None,
+        };
+        for app in [&b"aaa"[..], b"bbb", b"ccc"] {
+            update(&(0, app.to_vec()), later.clone());
+        }
+        assert!(due(105).is_empty());
+        assert_eq!(names(due(110)).len(), 3, "the horizon pass is due");
+
+        due_by(0, b"bbb", 104);
         assert_eq!(
-            names(round()),
-            vec![b"bbb".to_vec(), b"ccc".to_vec(), b"aaa".to_vec()]
+            names(due(105)),
+            ["bbb"],
+            "a new session that expires sooner"
         );
+        due_by(0, b"bbb", 300);
+        assert_eq!(
+            names(due(105)),
+            ["bbb"],
+            "a later expiry does not postpone the visit"
+        );
+
+        set_sweeping(false);
+        set_sweeping(true);
+        assert_eq!(
+            names(due(105)),
+            ["aaa", "bbb", "ccc"],
+            "a promoted node looks afresh"
+        );
+
         forget(&(0, b"bbb".to_vec()));
-        assert_eq!(names(round()), vec![b"ccc".to_vec(), b"aaa".to_vec()]);
+        assert_eq!(names(due(105)), ["aaa", "ccc"]);
     }
 }

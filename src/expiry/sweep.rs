@@ -1,39 +1,37 @@
 //! One bounded step of the sweep: expired sessions first, then activity
 //! entries past the horizon. See the module documentation for the design.
 
-use crate::api::call;
 use redis_module::{Context, ContextFlags, RedisString};
 
 use super::registry::{self, AppState};
+use crate::api::call;
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
 use crate::redis_key::{Key, Kind};
 use crate::store::Store;
+
+/// Seconds between two activity-horizon passes over one app. The horizon is
+/// at least a minute, so a check every ten seconds is plenty.
+const HORIZON_PASS_EVERY: i64 = 10;
 
 /// Runs one step. Returns true when it stopped for lack of budget, so the
 /// caller schedules the next step right away.
 pub fn step(ctx: &Context) -> bool {
     let flags = ctx.get_flags();
-    if !flags.contains(ContextFlags::MASTER) || flags.contains(ContextFlags::LOADING) {
+    let sweeping = flags.contains(ContextFlags::MASTER) && !flags.contains(ContextFlags::LOADING);
+    registry::set_sweeping(sweeping);
+    if !sweeping {
         return false;
     }
     let mut budget = SWEEP_BATCH.get().max(1) as usize;
-    for (app, mut state) in registry::round() {
+    let now = crate::clock::now_millis().div_euclid(1000);
+    for (app, state) in registry::due(now) {
         select_db(ctx, app.0);
         let store = Store::new(ctx, &app.1);
-        let mut expiry = Key::open(ctx, &store.keys.expiry(), true);
-        if expiry.kind() == Kind::Empty {
-            // The app has no session left (or was flushed): nothing to watch
-            // until a keyspace event brings it back.
+        let Some(state) = visit(&store, state, &mut budget) else {
             registry::forget(&app);
             continue;
-        }
-        if expiry.kind() == Kind::ZSet {
-            budget -= sweep_due_users(&store, &mut expiry, budget);
-        }
-        if budget > 0 {
-            budget -= trim_activity(&store, &mut state, budget);
-            registry::update(&app, state);
-        }
+        };
+        registry::update(&app, state);
         if budget == 0 {
             registry::resume_at(Some(app));
             return true;
@@ -41,6 +39,37 @@ pub fn step(ctx: &Context) -> bool {
     }
     registry::resume_at(None);
     false
+}
+
+/// Does what is due for one app within the budget. Returns the app's new
+/// state, or None when the app has neither sessions nor activity left.
+fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppState> {
+    let mut expiry = Key::open(store.ctx(), &store.keys.expiry(), true);
+    if expiry.kind() == Kind::ZSet && state.next_due <= store.now {
+        *budget -= sweep_due_users(store, &mut expiry, *budget);
+    }
+    // Next visit: when the earliest remaining bound comes (right away if the
+    // budget ran out before the due users did).
+    state.next_due = match expiry.zset_first() {
+        Some((_, score)) => score as i64,
+        None => i64::MAX,
+    };
+    if *budget > 0 && state.next_horizon_pass <= store.now {
+        let Ok(mut activity) = store.open_index(&store.keys.activity(), true) else {
+            return Some(state);
+        };
+        if activity.kind() == Kind::Empty && expiry.kind() == Kind::Empty {
+            return None;
+        }
+        let (used, finished) = trim_activity(store, &mut activity, &mut state, *budget);
+        *budget -= used;
+        state.next_horizon_pass = if finished {
+            store.now + HORIZON_PASS_EVERY
+        } else {
+            store.now
+        };
+    }
+    Some(state)
 }
 
 fn select_db(ctx: &Context, db: i32) {
@@ -99,16 +128,14 @@ fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) 
 }
 
 /// Drops activity entries older than the horizon for users without any
-/// session, at most once a second per app, resuming where the last pass left
-/// off. Returns the number of entries examined.
-fn trim_activity(store: &Store, state: &mut AppState, budget: usize) -> usize {
-    if store.now < state.next_horizon_pass {
-        return 0;
-    }
-    state.next_horizon_pass = store.now + 1;
-    let Ok(mut activity) = store.open_index(&store.keys.activity(), true) else {
-        return 0;
-    };
+/// session, resuming where the last pass left off. Returns the number of
+/// entries examined and whether the pass reached the end.
+fn trim_activity(
+    store: &Store,
+    activity: &mut Key,
+    state: &mut AppState,
+    budget: usize,
+) -> (usize, bool) {
     // Stale means a last-activity second at or before now - horizon - 1,
     // that is a score below now - horizon (scores carry milliseconds).
     let newest_stale = ((store.now - ACTIVITY_HORIZON.get()) as f64).next_down();
@@ -120,13 +147,14 @@ fn trim_activity(store: &Store, state: &mut AppState, budget: usize) -> usize {
         if Key::open(store.ctx(), &store.keys.user_sessions(id.as_slice()), false).kind()
             == Kind::Empty
         {
-            store.index_remove(&mut activity, id);
+            store.index_remove(activity, id);
         } else {
             state.horizon_cursor = Some((*score, id.as_slice().to_vec()));
         }
     }
-    if entries.len() < budget {
+    let finished = entries.len() < budget;
+    if finished {
         state.horizon_cursor = None;
     }
-    entries.len()
+    (entries.len(), finished)
 }
