@@ -13,11 +13,21 @@ missing_packages=()
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# bindgen loads libclang at build time and needs clang's own headers too,
+# which Debian ships in libclang-dev; elsewhere look for the library itself
+# (libclang.so* or libclang-<version>.so*, not libclang-cpp).
 have_libclang() {
-    ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so' && return 0
-    compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null && return 0
-    compgen -G '/usr/lib/*/libclang*.so*' >/dev/null && return 0
-    [ -n "${LIBCLANG_PATH:-}" ] && compgen -G "$LIBCLANG_PATH/libclang*.so*" >/dev/null
+    if have dpkg-query; then
+        dpkg-query -W -f='${Status}' libclang-dev 2>/dev/null | grep -q 'ok installed'
+        return
+    fi
+    local dir
+    for dir in "${LIBCLANG_PATH:-}" /usr/lib/llvm-*/lib /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
+        [ -n "$dir" ] || continue
+        compgen -G "$dir/libclang.so*" >/dev/null && return 0
+        compgen -G "$dir/libclang-[0-9]*.so*" >/dev/null && return 0
+    done
+    return 1
 }
 
 have redis-server || missing_packages+=(redis-server)
