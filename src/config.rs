@@ -11,9 +11,9 @@ use std::ffi::{c_char, c_longlong, c_void, CString};
 use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use crate::api::call;
 use redis_module::{raw, Context, RedisString};
 
+use crate::api::call;
 use crate::redis_string::detached;
 
 /// A numeric setting with its bounds.

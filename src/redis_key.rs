@@ -10,9 +10,9 @@
 use std::ffi::CStr;
 use std::os::raw::c_int;
 
-use crate::api::call;
 use redis_module::{raw, Context, NotifyEvent, RedisString};
 
+use crate::api::call;
 use crate::redis_string::{from_bytes, AsRedisString};
 
 /// What a key holds, as far as this module cares.

@@ -9,8 +9,9 @@
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-use crate::api::call;
 use redis_module::{raw, RedisString};
+
+use crate::api::call;
 
 /// A new Redis string holding `bytes`.
 pub fn from_bytes(ctx: *mut raw::RedisModuleCtx, bytes: &[u8]) -> RedisString {

@@ -7,9 +7,9 @@
 
 use std::os::raw::c_long;
 
-use crate::api::call;
 use redis_module::{raw, Context, RedisValue};
 
+use crate::api::call;
 use crate::session::{Bytes, Session};
 
 /// Where replies go.

@@ -10,9 +10,9 @@
 use std::cell::OnceCell;
 use std::ffi::CStr;
 
-use crate::api::call;
 use redis_module::{raw, Context, NotifyEvent, RedisError, RedisString};
 
+use crate::api::call;
 use crate::clock;
 use crate::config;
 use crate::error::wrong_type;
@@ -135,14 +135,14 @@ impl<'a> Store<'a> {
         key.hash_scan(|field, value| {
             let int = || parse_int(value.bytes());
             match field {
-                b"id" => found.id = Some(value.keep(self.ctx)),
-                b"r" => found.r = int(),
-                b"w" => found.w = int(),
-                b"ip" => found.ip = Some(value.keep(self.ctx)),
-                b"la" => found.la = int(),
-                b"ttl" => found.ttl = int(),
-                b"no_resave" => found.no_resave = value.bytes() == b"1",
-                b"d" => found.d = Some(value.keep(self.ctx)),
+                f if f == ID.bytes() => found.id = Some(value.keep(self.ctx)),
+                f if f == READS.bytes() => found.r = int(),
+                f if f == WRITES.bytes() => found.w = int(),
+                f if f == IP.bytes() => found.ip = Some(value.keep(self.ctx)),
+                f if f == LAST_ACTIVITY.bytes() => found.la = int(),
+                f if f == TTL.bytes() => found.ttl = int(),
+                f if f == NO_RESAVE.bytes() => found.no_resave = value.bytes() == ONE.bytes(),
+                f if f == DATA.bytes() => found.d = Some(value.keep(self.ctx)),
                 _ => {}
             }
         });

@@ -26,9 +26,9 @@ mod sweep;
 
 use std::time::Duration;
 
-use crate::api::call;
 use redis_module::{Context, NotifyEvent};
 
+use crate::api::call;
 use crate::config::{self, SWEEP_INTERVAL_MS};
 use crate::keys;
 
