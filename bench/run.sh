@@ -8,4 +8,8 @@ cd "$(dirname "$0")/node"
 if [ ! -d node_modules/redis-sessions ] || [ package-lock.json -nt node_modules ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi
+# With two or more cores, redis-server gets core 0 and everything else core 1.
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+    SESS_BENCH_PINNED=1 exec taskset -c 1 node bench.js "$@"
+fi
 exec node bench.js "$@"

@@ -10,6 +10,7 @@
 //! the server is full. SOID, SOAPP and ACTIVITY are read-only and also run on
 //! replicas.
 
+mod activity_score;
 mod api;
 mod args;
 mod clock;

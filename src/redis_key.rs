@@ -187,10 +187,18 @@ impl Key {
     /// Sets a member's score, creating the set when the key is missing.
     /// Returns whether anything changed (a new member or a new score).
     pub fn zset_add(&mut self, score: f64, member: &impl AsRedisString) -> bool {
+        self.zadd(score, member, 0)
+    }
+
+    /// Like `zset_add`, but never lowers an existing member's score.
+    pub fn zset_raise(&mut self, score: f64, member: &impl AsRedisString) -> bool {
+        self.zadd(score, member, raw::REDISMODULE_ZADD_GT as c_int)
+    }
+
+    fn zadd(&mut self, score: f64, member: &impl AsRedisString, mut flags: c_int) -> bool {
         if !self.is_empty_or(Kind::ZSet) {
             return false;
         }
-        let mut flags: c_int = 0;
         // SAFETY: the key is open for writing and empty or a sorted set.
         unsafe {
             call!(RedisModule_ZsetAdd(self.ptr, score, member.redis_string(), &mut flags) or 0)

@@ -12,6 +12,7 @@ use std::ffi::CStr;
 
 use redis_module::{raw, Context, NotifyEvent, RedisError, RedisString};
 
+use crate::activity_score::activity_score;
 use crate::api::call;
 use crate::clock;
 use crate::config;
@@ -71,18 +72,15 @@ pub struct Store<'a> {
     /// Unix seconds, read once so that every value a command writes and
     /// replicates agrees.
     pub now: i64,
-    now_millis: i64,
     now_text: OnceCell<RedisString>,
 }
 
 impl<'a> Store<'a> {
     pub fn new(ctx: &'a Context, app: &'a [u8]) -> Store<'a> {
-        let now_millis = clock::now_millis();
         Store {
             ctx,
             keys: Keys::new(config::prefix(), app),
-            now: now_millis.div_euclid(1000),
-            now_millis,
+            now: clock::now_millis().div_euclid(1000),
             now_text: OnceCell::new(),
         }
     }
@@ -275,26 +273,13 @@ impl<'a> Store<'a> {
         }
     }
 
-    /// Marks the user active now (for ACTIVITY and SOAPP). Nothing is
-    /// written or replicated when the score already lies in this second,
-    /// which spares busy users a write per read.
-    ///
-    /// The score carries milliseconds (`1795631689.123`) although activity
-    /// counts in whole seconds (`floor(score)` is the second): with whole
-    /// seconds, every user active in the same second shares one score, and
-    /// each update walks the skiplist comparing user ids as strings. With
-    /// distinct scores it compares numbers, which made SESS.GET about a
-    /// quarter cheaper in the benchmark.
+    /// Marks the user active now (for ACTIVITY and SOAPP). The score never
+    /// moves back, and a second touch within the same second finds the same
+    /// score: nothing is written or replicated then (see activity_score.rs).
     pub fn record_activity(&self, activity: &mut Key, id: &RedisString) {
-        if activity
-            .zset_score(id)
-            .is_some_and(|score| score.floor() as i64 == self.now)
-        {
-            return;
-        }
-        let (score, text) = clock::millis_score(self.now_millis);
-        let text = self.string(text.as_bytes());
-        if activity.zset_add(score, id) {
+        let (score, text) = activity_score(self.now, id.as_slice());
+        if activity.zset_raise(score, id) {
+            let text = self.string(text.as_bytes());
             activity.notify(NotifyEvent::ZSET, c"zadd");
             self.replicate(c"ZADD", &[activity.name().inner, text.inner, id.inner]);
         }

@@ -30,6 +30,8 @@ const QUICK = process.argv.includes("--quick");
 const SCALE = QUICK ? 0.1 : 1;
 const PREFIX = "BenchTokenBenchTokenBenchTokenBenchTokenBenchTokenBe"; // 52 chars + 12 digits = 64
 const CLIENTS = 50;
+const PINNED = process.env.SESS_BENCH_PINNED === "1";
+const ROUNDS = 5;
 const IN_FLIGHT = 50;
 
 // ---------------------------------------------------------------- helpers
@@ -64,12 +66,19 @@ function accepts(port) {
 async function startRedis() {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sess-bench-"));
+  // On two or more cores the server gets core 0 to itself and this driver,
+  // redis-benchmark and Node run on core 1 (bench/run.sh pins them), so the
+  // two sides do not steal each other's time slices.
+  const pin = PINNED ? ["taskset", "-c", "0"] : [];
   const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+    pin[0] || "redis-server",
+    [...pin.slice(1), ...(PINNED ? ["redis-server"] : []), "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
       "--logfile", path.join(dir, "redis.log"), "--loadmodule", MODULE],
     { stdio: "ignore" },
   );
+  // Never leave the server behind, whatever ends this process.
+  process.on("exit", () => child.kill());
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(1));
   for (let i = 0; !(await accepts(port)); i++) {
     if (i > 100) throw new Error(`redis-server did not start: ${fs.readFileSync(path.join(dir, "redis.log"), "utf8")}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -155,10 +164,10 @@ async function versusPlainRedis(redis) {
   for (const pair of pairs) {
     const row = { name: pair.name, module: pair.module[0], base: pair.base[0], note: pair.note };
     for (const pipeline of [1, 16]) {
-      const requests = n(pair.pools ? 50000 : pipeline === 1 ? 60000 : 200000);
+      const requests = n(pair.pools ? 40000 : pipeline === 1 ? 50000 : 200000);
       const mod = [];
       const base = [];
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         let range = pair.range;
         if (pair.pools) {
           // Sessions created for the purpose, twice as many as requests: about
@@ -335,7 +344,7 @@ function report({ plain, node, memory, redisVersion, seconds }) {
 
   p(`Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${cpu.trim()}), Redis ${redisVersion}, Node.js ${process.version}, in ${Math.round(seconds)} s${QUICK ? " (--quick: reduced counts)" : ""}.`);
   p();
-  p(`**SESS.* against plain Redis** (redis-benchmark, ${CLIENTS} clients, median of 3 runs; 100,000 sessions of 20,000 users):`);
+  p(`**SESS.* against plain Redis** (redis-benchmark, ${CLIENTS} clients, median of ${ROUNDS} alternating runs${PINNED ? ", server and client pinned to separate cores" : ""}; 100,000 sessions of 20,000 users):`);
   p();
   p("| operation | SESS.* command | baseline | pipeline 1: module / baseline ops/s | ratio | pipeline 16: module / baseline ops/s | ratio |");
   p("|---|---|---|---|---|---|---|");

@@ -1,0 +1,55 @@
+//! Scores of the activity index `_users`: the second of a user's latest
+//! activity, plus a fraction fixed per user.
+//!
+//! Activity counts in whole seconds (`floor(score)` is the second), but with
+//! whole-second scores every user active in the same second shares one
+//! score, and each update walks the skiplist comparing user ids as strings.
+//! A per-user fraction keeps scores distinct, so the skiplist compares
+//! numbers; being fixed per user, a second touch within the same second
+//! yields the very same score and Redis finds nothing to change (no write,
+//! no replication, one lookup).
+//!
+//! The fraction is k/65536 with k a 16-bit hash of the id: exactly
+//! representable next to any unix second, and written out as an exact
+//! decimal, so a replica parsing the replicated text gets the same double.
+
+/// The score and its exact decimal text for activity at `second` by `id`.
+pub fn activity_score(second: i64, id: &[u8]) -> (f64, String) {
+    let k = fnv1a(id) & 0xffff;
+    let score = second as f64 + k as f64 / 65536.0;
+    // 1/65536 = 0.0000152587890625 exactly: 16 decimal places.
+    let text = format!("{second}.{:016}", k * 152_587_890_625);
+    (score, text)
+}
+
+/// FNV-1a, 64-bit: small, stable and good enough to spread ids.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_is_the_score_and_the_second_is_its_floor() {
+        for id in ["", "a", "user42", "Ünïcødé", &"x".repeat(128)] {
+            for second in [0, 1_795_631_689, 4_102_444_800] {
+                let (score, text) = activity_score(second, id.as_bytes());
+                assert_eq!(text.parse::<f64>().unwrap(), score, "{text}");
+                assert_eq!(score.floor() as i64, second);
+            }
+        }
+    }
+
+    #[test]
+    fn users_get_distinct_fractions_and_keep_theirs() {
+        let (a, _) = activity_score(100, b"alice");
+        let (b, _) = activity_score(100, b"bob");
+        assert_ne!(a, b);
+        assert_eq!(activity_score(100, b"alice").0, a);
+        assert_eq!(activity_score(101, b"alice").0, a + 1.0);
+    }
+}
