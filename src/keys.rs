@@ -9,7 +9,7 @@
 //! |---------------------------|------|------------------------------------------------|
 //! | `rs:{app}:<token>`        | hash | one session: id r w ip la ttl [d] [no_resave]  |
 //! | `rs:{app}:us:<id>`        | zset | the user's tokens, score = expiry lower bound  |
-//! | `rs:{app}:_users`         | zset | user ids, score = last activity (ACTIVITY)     |
+//! | `rs:{app}:_users`         | zset | user ids, score = last activity second + per-user fraction (activity_score.rs) |
 //! | `rs:{app}:_expiry`        | zset | user ids with sessions, score = earliest expiry lower bound (sweeper) |
 //!
 //! Tokens are 64 alphanumerics and never contain `:` or `_`, so a session key

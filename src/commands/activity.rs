@@ -28,7 +28,7 @@ impl<'a> Activity<'a> {
         // Redis answers in O(log n) from the skiplist's spans, something the
         // module key API has no call for.
         store.open_index(&name, false)?;
-        // Activity scores carry milliseconds; the second they fall in is
+        // Activity scores carry a per-user fraction; the second they fall in is
         // what counts: active within dt means floor(score) > now - dt.
         let min = format!("{}", store.now - self.dt + 1);
         match ctx.call("ZCOUNT", &[&name[..], min.as_bytes(), b"+inf"][..])? {

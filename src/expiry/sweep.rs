@@ -137,7 +137,7 @@ fn trim_activity(
     budget: usize,
 ) -> (usize, bool) {
     // Stale means a last-activity second at or before now - horizon - 1,
-    // that is a score below now - horizon (scores carry milliseconds).
+    // that is a score below now - horizon (scores carry a fraction).
     let newest_stale = ((store.now - ACTIVITY_HORIZON.get()) as f64).next_down();
     let entries = match &state.horizon_cursor {
         Some((score, member)) => activity.zset_range_after(*score, member, newest_stale, budget),
