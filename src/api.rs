@@ -42,7 +42,6 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_ScanKey,
         RedisModule_ScanCursorDestroy,
         RedisModule_ZsetAdd,
-        RedisModule_ZsetScore,
         RedisModule_ZsetRem,
         RedisModule_ZsetFirstInScoreRange,
         RedisModule_ZsetRangeEndReached,

@@ -184,40 +184,24 @@ impl Key {
 
     // ----- sorted sets ----------------------------------------------------
 
-    /// Sets a member's score, creating the set when the key is missing.
-    /// Returns whether anything changed (a new member or a new score).
-    pub fn zset_add(&mut self, score: f64, member: &impl AsRedisString) -> bool {
-        self.zadd(score, member, 0)
-    }
-
-    /// Like `zset_add`, but never lowers an existing member's score.
-    pub fn zset_raise(&mut self, score: f64, member: &impl AsRedisString) -> bool {
-        self.zadd(score, member, raw::REDISMODULE_ZADD_GT as c_int)
-    }
-
-    fn zadd(&mut self, score: f64, member: &impl AsRedisString, mut flags: c_int) -> bool {
+    /// Sets a member's score (an existing member only when `when` allows),
+    /// creating the set when the key is missing. Returns whether anything
+    /// changed (a new member or a new score). One lookup either way.
+    pub fn zset_add(&mut self, score: f64, member: &impl AsRedisString, when: ScoreMove) -> bool {
         if !self.is_empty_or(Kind::ZSet) {
             return false;
         }
+        let mut flags = match when {
+            ScoreMove::Any => 0,
+            ScoreMove::Up => raw::REDISMODULE_ZADD_GT as c_int,
+            ScoreMove::Down => raw::REDISMODULE_ZADD_LT as c_int,
+        };
         // SAFETY: the key is open for writing and empty or a sorted set.
         unsafe {
             call!(RedisModule_ZsetAdd(self.ptr, score, member.redis_string(), &mut flags) or 0)
         };
         self.kind = Kind::ZSet;
         flags & (raw::REDISMODULE_ZADD_ADDED | raw::REDISMODULE_ZADD_UPDATED) as c_int != 0
-    }
-
-    /// The score of a member, if present.
-    pub fn zset_score(&self, member: &impl AsRedisString) -> Option<f64> {
-        if self.kind != Kind::ZSet {
-            return None;
-        }
-        let mut score = 0.0;
-        // SAFETY: the key is an open sorted set.
-        let status = unsafe {
-            call!(RedisModule_ZsetScore(self.ptr, member.redis_string(), &mut score) or raw::REDISMODULE_ERR as c_int)
-        };
-        (status == raw::REDISMODULE_OK as c_int).then_some(score)
     }
 
     /// Removes a member; true if it was there. The key disappears with its
@@ -294,6 +278,14 @@ impl Key {
         }
         out
     }
+}
+
+/// Which way `zset_add` may move an existing member's score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreMove {
+    Any,
+    Up,
+    Down,
 }
 
 /// A Redis string lent for the duration of a callback.

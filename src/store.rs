@@ -18,7 +18,7 @@ use crate::clock;
 use crate::config;
 use crate::error::wrong_type;
 use crate::keys::Keys;
-use crate::redis_key::{Key, Kind};
+use crate::redis_key::{Key, Kind, ScoreMove};
 use crate::redis_string::{from_bytes, from_int, AsRedisString, StaticString};
 use crate::session::{parse_int, Session, Touch};
 
@@ -245,8 +245,23 @@ impl<'a> Store<'a> {
 
     /// Sets a member's score in an index; replicated only if it changed.
     pub fn index_set(&self, index: &mut Key, member: &RedisString, score: i64) {
-        if index.zset_add(score as f64, member) {
-            let text = self.int(score);
+        self.index_write(index, member, score as f64, ScoreMove::Any, || {
+            self.int(score)
+        });
+    }
+
+    /// Writes a member's score, and only if it changed, announces and
+    /// replicates it (`text` makes the score's exact text for replicas).
+    fn index_write(
+        &self,
+        index: &mut Key,
+        member: &RedisString,
+        score: f64,
+        when: ScoreMove,
+        text: impl FnOnce() -> RedisString,
+    ) {
+        if index.zset_add(score, member, when) {
+            let text = text();
             index.notify(NotifyEvent::ZSET, c"zadd");
             self.replicate(c"ZADD", &[index.name().inner, text.inner, member.inner]);
         }
@@ -278,20 +293,16 @@ impl<'a> Store<'a> {
     /// score: nothing is written or replicated then (see activity_score.rs).
     pub fn record_activity(&self, activity: &mut Key, id: &RedisString) {
         let (score, text) = activity_score(self.now, id.as_slice());
-        if activity.zset_raise(score, id) {
-            let text = self.string(text.as_bytes());
-            activity.notify(NotifyEvent::ZSET, c"zadd");
-            self.replicate(c"ZADD", &[activity.name().inner, text.inner, id.inner]);
-        }
+        self.index_write(activity, id, score, ScoreMove::Up, || {
+            self.string(text.as_bytes())
+        });
     }
 
     /// Lowers the user's entry in the expiry index to `expires_at` if that is
     /// earlier, so the sweeper visits the user no later than that second.
     pub fn schedule_expiry(&self, expiry: &mut Key, id: &RedisString, expires_at: i64) {
-        match expiry.zset_score(id) {
-            Some(due) if due <= expires_at as f64 => {}
-            _ => self.index_set(expiry, id, expires_at),
-        }
+        let score = expires_at as f64;
+        self.index_write(expiry, id, score, ScoreMove::Down, || self.int(expires_at));
     }
 
     fn replicate(&self, command: &CStr, args: &[*mut raw::RedisModuleString]) {
