@@ -72,6 +72,7 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_SelectDb,
         RedisModule_GetSelectedDb,
         RedisModule_GetContextFlags,
+        RedisModule_AvoidReplicaTraffic,
         RedisModule_CreateTimer,
         RedisModule_RegisterNumericConfig,
         RedisModule_RegisterStringConfig,

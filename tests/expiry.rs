@@ -7,27 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{create, eventually, keys, Client, Options, Reply, Server};
-
-fn server_now(c: &mut Client) -> f64 {
-    let t = c.call(&["TIME"]).array();
-    t[0].text().parse::<f64>().unwrap() + t[1].text().parse::<f64>().unwrap() / 1e6
-}
-
-fn la(c: &mut Client, app: &str, token: &str) -> i64 {
-    c.call(&["HGET", &format!("rs:{{{app}}}:{token}"), "la"])
-        .text()
-        .parse()
-        .unwrap()
-}
-
-/// Sleeps until the server clock reads `at` (unix seconds, fractional).
-fn sleep_until(c: &mut Client, at: f64) {
-    let wait = at - server_now(c);
-    if wait > 0.0 {
-        std::thread::sleep(Duration::from_secs_f64(wait));
-    }
-}
+use common::{
+    create, eventually, keys, la, server_now, sleep_until, Client, Options, Reply, Server,
+};
 
 fn session_keys(c: &mut Client, app: &str) -> Vec<String> {
     keys(c)

@@ -6,43 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{create, eventually, keys, Client, Options, Reply, Server};
-
-fn wait_for_link(replica: &Server) {
-    let mut c = replica.client();
-    assert!(
-        eventually(20, || c
-            .call(&["INFO", "replication"])
-            .text()
-            .contains("master_link_status:up")),
-        "replica never connected:\n{}",
-        replica.log()
-    );
-}
-
-/// A master and a replica of it, both with the module, linked.
-fn master_and_replica() -> (Server, Server) {
-    let master = Server::start();
-    let replica =
-        Server::with(Options::default().config("replicaof", &format!("127.0.0.1 {}", master.port)));
-    wait_for_link(&replica);
-    (master, replica)
-}
-
-fn in_sync(master: &mut Client, replica: &mut Client) -> bool {
-    master.call(&["WAIT", "1", "5000"]);
-    let offset = |c: &mut Client, field: &str| -> String {
-        let info = c.call(&["INFO", "replication"]).text();
-        info.lines()
-            .find_map(|l| l.strip_prefix(field))
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    };
-    eventually(10, || {
-        offset(master, "master_repl_offset:") == offset(replica, "slave_repl_offset:")
-    })
-}
+use common::wait_for_link;
+use common::{
+    create, eventually, in_sync, keys, master_and_replica, Client, Options, Reply, Server,
+};
 
 /// Everything about a key that a user could observe.
 fn dump(c: &mut Client, key: &str) -> String {

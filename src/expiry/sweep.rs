@@ -19,7 +19,7 @@ pub fn step(ctx: &Context) -> bool {
     let flags = ctx.get_flags();
     let sweeping = flags.contains(ContextFlags::MASTER) && !flags.contains(ContextFlags::LOADING);
     registry::set_sweeping(sweeping);
-    if !sweeping {
+    if !sweeping || writes_paused() {
         return false;
     }
     let mut budget = SWEEP_BATCH.get().max(1) as usize;
@@ -70,6 +70,18 @@ fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppSt
         };
     }
     Some(state)
+}
+
+/// True while the server forbids writes: CLIENT PAUSE WRITE or ALL, SHUTDOWN
+/// waiting for lagging replicas, FAILOVER and CLUSTER FAILOVER. The dataset
+/// must stay fixed then (a failover would lose what is written), and Redis
+/// aborts if a write is propagated to a replica or the AOF meanwhile. This
+/// call reports exactly the condition of that assertion (`areClientsPaused()`
+/// on 7.0, the paused replica action from 7.2 on), and ends a pause whose
+/// time is up.
+fn writes_paused() -> bool {
+    // SAFETY: takes no arguments and only reads the server's pause state.
+    unsafe { call!(RedisModule_AvoidReplicaTraffic() or 0) != 0 }
 }
 
 fn select_db(ctx: &Context, db: i32) {

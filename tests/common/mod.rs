@@ -29,3 +29,68 @@ pub fn keys(c: &mut Client) -> Vec<String> {
     all.sort();
     all
 }
+
+/// The server's clock, in fractional unix seconds.
+pub fn server_now(c: &mut Client) -> f64 {
+    let t = c.call(&["TIME"]).array();
+    t[0].text().parse::<f64>().unwrap() + t[1].text().parse::<f64>().unwrap() / 1e6
+}
+
+/// Sleeps until the server clock reads `at` (unix seconds, fractional).
+pub fn sleep_until(c: &mut Client, at: f64) {
+    let wait = at - server_now(c);
+    if wait > 0.0 {
+        std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+    }
+}
+
+/// The stored last activity of a session.
+pub fn la(c: &mut Client, app: &str, token: &str) -> i64 {
+    c.call(&["HGET", &format!("rs:{{{app}}}:{token}"), "la"])
+        .text()
+        .parse()
+        .unwrap()
+}
+
+/// Waits until `replica` reports its link to the master up.
+pub fn wait_for_link(replica: &Server) {
+    let mut c = replica.client();
+    assert!(
+        eventually(20, || c
+            .call(&["INFO", "replication"])
+            .text()
+            .contains("master_link_status:up")),
+        "replica never connected:\n{}",
+        replica.log()
+    );
+}
+
+/// A replica of `master` started with `options`, linked.
+pub fn replica_of(master: &Server, options: Options) -> Server {
+    let replica = Server::with(options.config("replicaof", &format!("127.0.0.1 {}", master.port)));
+    wait_for_link(&replica);
+    replica
+}
+
+/// A master and a replica of it, both with the module, linked.
+pub fn master_and_replica() -> (Server, Server) {
+    let master = Server::start();
+    let replica = replica_of(&master, Options::default());
+    (master, replica)
+}
+
+/// True once the replica has applied everything the master sent.
+pub fn in_sync(master: &mut Client, replica: &mut Client) -> bool {
+    master.call(&["WAIT", "1", "5000"]);
+    let offset = |c: &mut Client, field: &str| -> String {
+        let info = c.call(&["INFO", "replication"]).text();
+        info.lines()
+            .find_map(|l| l.strip_prefix(field))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    eventually(10, || {
+        offset(master, "master_repl_offset:") == offset(replica, "slave_repl_offset:")
+    })
+}

@@ -160,6 +160,41 @@ impl Server {
             .unwrap_or_default()
     }
 
+    /// Freezes the process (SIGSTOP), as a stalled host or a long GC pause
+    /// would: it keeps its connections but answers nothing.
+    pub fn suspend(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a suspended process run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args([which, &child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Waits up to `seconds` for the process to end by itself; returns
+    /// whether it exited with status 0.
+    pub fn wait_exit(&mut self, seconds: u64) -> Option<bool> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Some(status.success());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     pub fn is_alive(&self) -> bool {
         Client::connect(self.port)
             .and_then(|mut c| c.try_call(&["PING"]))
