@@ -76,18 +76,24 @@ pub fn dt(raw: &[u8]) -> Result<i64, RedisError> {
 
 const SECONDS_EXPECTED: &str = "expected an integer from 10 to 31536000";
 
-/// Plain decimal digits within the allowed range. No sign, no spaces, no
-/// exponent: the same strictness Redis applies to its own integer arguments.
+/// Plain decimal digits within the allowed range, leading zeros allowed in
+/// any number. No sign, no spaces, no exponent: the same strictness Redis
+/// applies to its own integer arguments.
 fn seconds(raw: &[u8]) -> Option<i64> {
-    if raw.is_empty() || raw.len() > 9 || !raw.iter().all(u8::is_ascii_digit) {
+    in_range(raw, MIN_SECONDS, MAX_SECONDS)
+}
+
+/// Plain decimal digits naming a value from `min` to `max`. Any length is
+/// read without overflow: the value saturates once it exceeds every bound.
+pub fn in_range(raw: &[u8], min: i64, max: i64) -> Option<i64> {
+    if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let value = raw
-        .iter()
-        .fold(0i64, |acc, digit| acc * 10 + i64::from(digit - b'0'));
-    (MIN_SECONDS..=MAX_SECONDS)
-        .contains(&value)
-        .then_some(value)
+    let value = raw.iter().fold(0i64, |acc, digit| {
+        acc.saturating_mul(10)
+            .saturating_add(i64::from(digit - b'0'))
+    });
+    (min..=max).contains(&value).then_some(value)
 }
 
 /// U+0000-U+001F and U+007F. In UTF-8 these are always single bytes, so a byte
@@ -173,6 +179,11 @@ mod tests {
         assert_eq!(ttl(b"10").unwrap(), 10);
         assert_eq!(ttl(b"31536000").unwrap(), 31_536_000);
         assert_eq!(dt(b"0000010").unwrap(), 10);
+        assert_eq!(ttl(b"0000000010").unwrap(), 10);
+        assert_eq!(
+            ttl(&[b"0".repeat(1000), b"31536000".to_vec()].concat()).unwrap(),
+            31_536_000
+        );
         for bad in [
             &b"9"[..],
             b"31536001",
@@ -183,6 +194,8 @@ mod tests {
             b" 10",
             b"",
             b"99999999999999999999999999",
+            b"00000000000000000000000009",
+            b"0",
         ] {
             assert!(ttl(bad).is_err(), "{bad:?}");
         }

@@ -17,6 +17,8 @@
 
 use std::ops::Deref;
 
+use crate::inline_vec::InlineVec;
+
 pub struct Keys<'a> {
     prefix: &'a [u8],
     app: &'a [u8],
@@ -52,60 +54,27 @@ impl<'a> Keys<'a> {
     }
 
     fn build(&self, parts: &[&[u8]]) -> KeyName {
-        let mut name = KeyName::new();
+        let mut name = InlineVec::new(0);
         for part in [self.prefix, &b":{"[..], self.app, &b"}:"[..]]
             .iter()
             .chain(parts)
         {
-            name.push(part);
+            name.extend_from_slice(part);
         }
-        name
+        KeyName(name)
     }
 }
 
 /// A key name, built on the stack: with every part validated a name is at
 /// most 219 bytes (prefix 64, app 20, id 128, separators), so the heap is
-/// only a fallback. Key names are built on every command, and allocations
-/// are what a session read spends most of its time on.
-pub struct KeyName {
-    inline: [u8; INLINE],
-    len: usize,
-    heap: Option<Vec<u8>>,
-}
-
-const INLINE: usize = 240;
-
-impl KeyName {
-    fn new() -> KeyName {
-        KeyName {
-            inline: [0; INLINE],
-            len: 0,
-            heap: None,
-        }
-    }
-
-    fn push(&mut self, part: &[u8]) {
-        if let Some(heap) = &mut self.heap {
-            heap.extend_from_slice(part);
-        } else if let Some(room) = self.inline.get_mut(self.len..self.len + part.len()) {
-            room.copy_from_slice(part);
-            self.len += part.len();
-        } else {
-            let mut heap = self.inline[..self.len].to_vec();
-            heap.extend_from_slice(part);
-            self.heap = Some(heap);
-        }
-    }
-}
+/// only a fallback.
+pub struct KeyName(InlineVec<u8, 240>);
 
 impl Deref for KeyName {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        match &self.heap {
-            Some(heap) => heap,
-            None => &self.inline[..self.len],
-        }
+        self.0.as_slice()
     }
 }
 

@@ -19,6 +19,7 @@ mod config;
 mod data;
 mod error;
 mod expiry;
+mod inline_vec;
 mod keys;
 mod panic_hook;
 mod redis_key;

@@ -5,6 +5,8 @@
 //! A session is live while `now - la <= ttl`; from second `la + ttl + 1` on it
 //! is expired and no command may return it.
 
+use crate::args::MAX_SECONDS;
+
 /// The fields of a session hash. `B` is the byte container: owned bytes in
 /// tests, Redis strings when read from a key (no copies).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,11 +65,17 @@ impl<B> Session<B> {
     /// Seconds since the last activity, never negative (the clock may step
     /// back between commands).
     pub fn idle(&self, now: i64) -> i64 {
-        (now - self.la).max(0)
+        now.saturating_sub(self.la).max(0)
     }
 
+    /// Live while idle for at most `ttl` seconds. The arithmetic saturates,
+    /// so no stored value can wrap an ancient session into a live one, and a
+    /// last activity more than a year ahead of the clock (which this module
+    /// never writes; a clock step back is far smaller) counts as expired, so
+    /// a tampered `la` cannot make a session immortal either.
     pub fn is_live(&self, now: i64) -> bool {
-        now - self.la <= self.ttl
+        let idle = now.saturating_sub(self.la);
+        (-MAX_SECONDS..=self.ttl).contains(&idle)
     }
 
     /// The first second at which the session counts as expired; the sweeper
@@ -80,7 +88,7 @@ impl<B> Session<B> {
     /// session the seconds it has left.
     pub fn visible_ttl(&self, now: i64) -> i64 {
         if self.no_resave {
-            (self.la + self.ttl - now).max(0)
+            self.la.saturating_add(self.ttl).saturating_sub(now).max(0)
         } else {
             self.ttl
         }
@@ -183,6 +191,26 @@ mod tests {
         assert_eq!(after.expires_at(), s.expires_at());
         assert!(after.is_live(1010));
         assert!(!after.is_live(1011));
+    }
+
+    #[test]
+    fn extreme_stored_values_never_wrap() {
+        let ancient = session(i64::MIN, 10, false);
+        assert!(!ancient.is_live(1000));
+        assert_eq!(ancient.idle(1000), i64::MAX);
+        let future = session(i64::MAX, 10, true);
+        assert!(
+            !future.is_live(1000),
+            "a last activity far ahead is not live"
+        );
+        assert_eq!(future.visible_ttl(1000), i64::MAX - 1000);
+        assert_eq!(future.expires_at(), i64::MAX);
+        let huge_ttl = session(1000, i64::MAX, true);
+        assert!(huge_ttl.is_live(2000));
+        assert_eq!(huge_ttl.expires_at(), i64::MAX);
+        let clock_stepped_back = session(1005, 10, false);
+        assert!(clock_stepped_back.is_live(1000));
+        assert_eq!(clock_stepped_back.idle(1000), 0);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::api::call;
 use crate::clock;
 use crate::config;
 use crate::error::wrong_type;
+use crate::inline_vec::InlineVec;
 use crate::keys::Keys;
 use crate::redis_key::{Key, Kind, ScoreMove};
 use crate::redis_string::{from_bytes, from_int, AsRedisString, StaticString};
@@ -320,30 +321,27 @@ impl<'a> Store<'a> {
     }
 }
 
-/// The arguments of one replicated HSET, gathered on the stack while the
-/// same strings are written to the hash.
+/// The arguments of one replicated HSET, gathered while the same strings are
+/// written to the hash: every field written is also replicated, however many
+/// there are (a session has at most 8, which fit on the stack).
 struct Effect {
-    args: [*mut raw::RedisModuleString; 1 + 2 * 8],
-    len: usize,
+    args: InlineVec<*mut raw::RedisModuleString, 17>,
 }
 
 impl Effect {
     fn new(key: &Key) -> Effect {
-        let mut args = [std::ptr::null_mut(); 17];
-        args[0] = key.name().inner;
-        Effect { args, len: 1 }
+        let mut args = InlineVec::new(std::ptr::null_mut());
+        args.extend_from_slice(&[key.name().inner]);
+        Effect { args }
     }
 
     fn set(&mut self, key: &mut Key, field: &impl AsRedisString, value: &impl AsRedisString) {
         key.hash_set(field, value);
-        if self.len + 2 <= self.args.len() {
-            self.args[self.len] = field.redis_string();
-            self.args[self.len + 1] = value.redis_string();
-            self.len += 2;
-        }
+        self.args
+            .extend_from_slice(&[field.redis_string(), value.redis_string()]);
     }
 
     fn args(&self) -> &[*mut raw::RedisModuleString] {
-        &self.args[..self.len]
+        self.args.as_slice()
     }
 }

@@ -31,7 +31,12 @@ impl<'a> Get<'a> {
         let reply = Reply::new(ctx);
         reply.session(None, &View::stored(&session, store.now));
         let touch = session.touch(store.now);
-        store.write_touch(&mut key, (&READS, session.r + 1), &touch, DataChange::Keep);
+        store.write_touch(
+            &mut key,
+            (&READS, session.r.saturating_add(1)),
+            &touch,
+            DataChange::Keep,
+        );
         if let Some(mut activity) = activity {
             store.record_activity(&mut activity, &session.id);
         }

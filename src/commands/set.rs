@@ -37,7 +37,7 @@ impl<'a> Set<'a> {
         let new_data = data::apply(stored, self.patch, max_data_bytes)?;
 
         let touch = session.touch(store.now);
-        let w = session.w + 1;
+        let w = session.w.saturating_add(1);
         let change = match (&new_data, stored) {
             (Some(text), _) => DataChange::Set(store.string(text.as_bytes())),
             (None, Some(_)) => DataChange::Remove,
