@@ -3,45 +3,56 @@
 //!
 //! A client sends a *patch*: the same kind of object, where `null` means
 //! "remove this key". CREATE applies a patch to nothing, SET to the stored
-//! data. Numbers keep their exact text (serde_json's `arbitrary_precision`),
-//! and keys keep their order (`preserve_order`), so data round-trips unchanged.
+//! data. Keys keep their order (a repeated key keeps its first place and its
+//! last value), and every number keeps its exact text, byte for byte (`1e5`,
+//! `1E+05`, `2.50`, 40-digit integers): values are carried as their raw JSON
+//! text and never converted. Strings are written in serde_json's canonical
+//! escaping, so the output is compact JSON with no whitespace.
 
+use indexmap::IndexMap;
 use redis_module::RedisError;
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::error::{internal, invalid, quote};
 
-/// A validated patch: at least one key, every value a scalar or `null`.
-pub struct Patch(Map<String, Value>);
+/// Keys with the JSON text of their values.
+type Object = IndexMap<String, String>;
+
+/// A validated patch: at least one key, every value a scalar (its JSON text)
+/// or `None` for `null`.
+pub struct Patch(IndexMap<String, Option<String>>);
 
 /// Parses and checks a client's JSON text against the contract's rules.
 pub fn parse_patch(text: &[u8], max_bytes: usize) -> Result<Patch, RedisError> {
     if text.len() > max_bytes {
         return Err(too_large(max_bytes));
     }
-    let value: Value = serde_json::from_slice(text)
-        .map_err(|e| invalid("json", &format!("not valid JSON ({e})")))?;
-    let Value::Object(map) = value else {
-        return Err(invalid("json", "expected a JSON object"));
-    };
-    if map.is_empty() {
+    let raw = parse_object(text).map_err(|e| match e.classify() {
+        // A well-formed document that is not an object, or a broken one:
+        // only the error path pays for telling the two apart.
+        serde_json::error::Category::Data => match serde_json::from_slice::<IgnoredAny>(text) {
+            Ok(_) => invalid("json", "expected a JSON object"),
+            Err(e) => not_json(&e),
+        },
+        _ => not_json(&e),
+    })?;
+    if raw.is_empty() {
         return Err(invalid("json", "the object has no keys"));
     }
-    if let Some((key, value)) = map.iter().find(|(_, v)| v.is_object() || v.is_array()) {
-        let kind = if value.is_object() {
-            "an object"
-        } else {
-            "an array"
+    let mut patch = IndexMap::with_capacity(raw.len());
+    for (key, value) in raw {
+        let text = value.get();
+        let scalar = match text.as_bytes().first() {
+            Some(b'{') => return Err(forbidden(&key, "an object")),
+            Some(b'[') => return Err(forbidden(&key, "an array")),
+            Some(b'n') => None,
+            Some(b'"') => Some(canonical_string(text)?),
+            _ => Some(text.to_owned()),
         };
-        return Err(invalid(
-            "json",
-            &format!(
-                "key {} has a forbidden type ({kind}); values must be strings, numbers, booleans or null",
-                quote(key)
-            ),
-        ));
+        patch.insert(key, scalar);
     }
-    Ok(Patch(map))
+    Ok(Patch(patch))
 }
 
 /// Applies `patch` to the stored data text (`None` when the session has no
@@ -51,28 +62,86 @@ pub fn apply(
     patch: Patch,
     max_bytes: usize,
 ) -> Result<Option<String>, RedisError> {
-    let mut data = match stored {
-        None => Map::new(),
-        Some(text) => match serde_json::from_slice(text) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(internal("the stored session data is not a JSON object")),
-        },
+    let mut data: Object = match stored {
+        None => Object::new(),
+        Some(text) => parse_object(text)
+            .map_err(|_| internal("the stored session data is not a JSON object"))?
+            .into_iter()
+            .map(|(key, value)| (key, value.get().to_owned()))
+            .collect(),
     };
     for (key, value) in patch.0 {
-        if value.is_null() {
-            data.shift_remove(&key);
-        } else {
-            data.insert(key, value);
+        match value {
+            None => {
+                data.shift_remove(&key);
+            }
+            Some(text) => {
+                data.insert(key, text);
+            }
         }
     }
     if data.is_empty() {
         return Ok(None);
     }
-    let text = Value::Object(data).to_string();
+    let text = write_object(&data);
     if text.len() > max_bytes {
         return Err(too_large(max_bytes));
     }
     Ok(Some(text))
+}
+
+/// A JSON object with each value left as its raw text.
+fn parse_object(text: &[u8]) -> Result<IndexMap<String, Box<RawValue>>, serde_json::Error> {
+    serde_json::from_slice(text)
+}
+
+/// Compact JSON: `{"k":v,...}`, keys escaped as serde_json escapes them.
+fn write_object(data: &Object) -> String {
+    let size: usize = data.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+    let mut out = String::with_capacity(size + 2);
+    out.push('{');
+    for (i, (key, value)) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, key);
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    out
+}
+
+fn push_string(out: &mut String, text: &str) {
+    // Serialising a str cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
+}
+
+/// A string value in canonical escaping. Raw JSON text can differ from the
+/// canonical form only through backslash escapes (control characters must be
+/// escaped to be valid at all), so a string without one is already canonical.
+fn canonical_string(raw: &str) -> Result<String, RedisError> {
+    if !raw.contains('\\') {
+        return Ok(raw.to_owned());
+    }
+    let value: String = serde_json::from_str(raw).map_err(|e| not_json(&e))?;
+    let mut out = String::with_capacity(raw.len());
+    push_string(&mut out, &value);
+    Ok(out)
+}
+
+fn not_json(e: &serde_json::Error) -> RedisError {
+    invalid("json", &format!("not valid JSON ({e})"))
+}
+
+fn forbidden(key: &str, kind: &str) -> RedisError {
+    invalid(
+        "json",
+        &format!(
+            "key {} has a forbidden type ({kind}); values must be strings, numbers, booleans or null",
+            quote(key)
+        ),
+    )
 }
 
 fn too_large(max_bytes: usize) -> RedisError {
@@ -138,6 +207,54 @@ mod tests {
     }
 
     #[test]
+    fn every_number_form_keeps_its_exact_text() {
+        let numbers = [
+            "0",
+            "-0",
+            "1e5",
+            "1E5",
+            "1e+5",
+            "1E-5",
+            "2.5E-3",
+            "-2.50e+010",
+            "0.000",
+            "1.0",
+            "123456789012345678901234567890.5e-999",
+            "-1",
+        ];
+        let object = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!(r#""k{i}":{n}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let text = format!("{{{object}}}");
+        let out = apply(None, patch(&text), MAX).unwrap().unwrap();
+        assert_eq!(out, text);
+        let merged = apply(Some(out.as_bytes()), patch(r#"{"k0":7}"#), MAX);
+        assert_eq!(merged.unwrap().unwrap(), text.replacen(":0,", ":7,", 1));
+    }
+
+    #[test]
+    fn strings_are_written_in_canonical_escaping_and_whitespace_is_dropped() {
+        let out = apply(
+            None,
+            patch(r#" { "a" : "caf\u00e9 \/ \"q\" \n" , "b\u0041" : true , "c":false } "#),
+            MAX,
+        );
+        assert_eq!(
+            out.unwrap().unwrap(),
+            r#"{"a":"café / \"q\" \n","bA":true,"c":false}"#
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_first_place_and_last_value() {
+        let out = apply(None, patch(r#"{"a":1,"b":2,"a":3}"#), MAX);
+        assert_eq!(out.unwrap().unwrap(), r#"{"a":3,"b":2}"#);
+    }
+
+    #[test]
     fn large_integers_keep_every_digit() {
         let out = apply(
             None,
@@ -161,6 +278,13 @@ mod tests {
             "ERR invalid json: key 'deep' has a forbidden type (an object); values must be strings, numbers, booleans or null"
         );
         assert!(error(r#"{"list":[1]}"#).contains("key 'list' has a forbidden type (an array)"));
+        assert!(error("[1] x").starts_with("ERR invalid json: not valid JSON"));
+        assert_eq!(
+            error("\"text\""),
+            "ERR invalid json: expected a JSON object"
+        );
+        assert!(error(r#"{"a":"\ud800"}"#).starts_with("ERR invalid json: not valid JSON"));
+        assert!(error(r#"{"a":01}"#).starts_with("ERR invalid json: not valid JSON"));
     }
 
     #[test]
@@ -182,11 +306,17 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let e = parse_patch(deep.as_bytes(), usize::MAX)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(e.starts_with("ERR invalid json: not valid JSON"), "{e}");
+        for text in [
+            deep.clone(),
+            format!(r#"{{"a":{deep}}}"#),
+            "[".repeat(100_000),
+        ] {
+            let e = parse_patch(text.as_bytes(), usize::MAX)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(e.starts_with("ERR invalid json: "), "{e}");
+        }
     }
 
     #[test]

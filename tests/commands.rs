@@ -500,3 +500,18 @@ fn default_ttl_and_prefix_follow_the_configuration() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn json_numbers_keep_their_exact_text_through_create_set_and_get() {
+    let server = Server::start();
+    let mut c = server.client();
+    let data = r#"{"a":1e5,"b":1E5,"c":2.5E-3,"d":-0.0,"e":123456789012345678901234567890}"#;
+    let token = create(&mut c, "shop", "u", &["DATA", data]);
+    let got = c.call(&["SESS.GET", "shop", &token]);
+    assert_eq!(got.field("d").unwrap().text(), data);
+    let set = c.call(&["SESS.SET", "shop", &token, r#"{"f":1E+05,"a":null}"#]);
+    assert_eq!(
+        set.field("d").unwrap().text(),
+        r#"{"b":1E5,"c":2.5E-3,"d":-0.0,"e":123456789012345678901234567890,"f":1E+05}"#
+    );
+}
