@@ -53,6 +53,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         ));
         return Status::Err;
     }
+    redis_key::enable_explicit_signals(ctx);
     if let Err(problem) = config::load(ctx, args) {
         ctx.log_warning(&format!("refusing to load: {problem}"));
         return Status::Err;

@@ -25,11 +25,18 @@ pub enum Kind {
 }
 
 /// An open key. Closed when dropped.
+///
+/// Opening a key for writing changes nothing by itself: the module turns
+/// off Redis's implicit "key modified" signal on closing every writable key
+/// (see `enable_explicit_signals`), and a key signals only after a write
+/// actually changed it. So reads, idle sweeps and commands that find nothing
+/// to do never abort a client's WATCH or invalidate client-side caches.
 pub struct Key {
     ctx: *mut raw::RedisModuleCtx,
     name: RedisString,
     ptr: *mut raw::RedisModuleKey,
     kind: Kind,
+    modified: bool,
 }
 
 /// The marker value that makes `RM_HashSet` delete a field
@@ -60,6 +67,7 @@ impl Key {
             name,
             ptr,
             kind: Kind::Empty,
+            modified: false,
         };
         key.kind = key.read_kind();
         key
@@ -98,6 +106,7 @@ impl Key {
             // SAFETY: ptr is a key opened for writing (only writers delete).
             unsafe { call!(RedisModule_DeleteKey(self.ptr) or 0) };
             self.kind = Kind::Empty;
+            self.modified = true;
         }
     }
 
@@ -153,6 +162,7 @@ impl Key {
         if self.is_empty_or(Kind::Hash) {
             self.raw_hash_set(field.redis_string(), value.redis_string());
             self.kind = Kind::Hash;
+            self.modified = true;
         }
     }
 
@@ -161,6 +171,7 @@ impl Key {
         if self.kind == Kind::Hash {
             self.raw_hash_set(field.redis_string(), HASH_DELETE);
             self.kind = self.read_kind();
+            self.modified = true;
         }
     }
 
@@ -201,7 +212,10 @@ impl Key {
             call!(RedisModule_ZsetAdd(self.ptr, score, member.redis_string(), &mut flags) or 0)
         };
         self.kind = Kind::ZSet;
-        flags & (raw::REDISMODULE_ZADD_ADDED | raw::REDISMODULE_ZADD_UPDATED) as c_int != 0
+        let changed =
+            flags & (raw::REDISMODULE_ZADD_ADDED | raw::REDISMODULE_ZADD_UPDATED) as c_int != 0;
+        self.modified |= changed;
+        changed
     }
 
     /// Removes a member; true if it was there. The key disappears with its
@@ -214,6 +228,7 @@ impl Key {
         // SAFETY: the key is an open sorted set, opened for writing.
         unsafe { call!(RedisModule_ZsetRem(self.ptr, member.redis_string(), &mut deleted) or 0) };
         self.kind = self.read_kind();
+        self.modified |= deleted != 0;
         deleted != 0
     }
 
@@ -302,8 +317,24 @@ impl Borrowed {
     }
 }
 
+/// Turns off the signal Redis sends for every key a module closed after
+/// opening it for writing; `Key` signals its real changes instead.
+pub fn enable_explicit_signals(ctx: &Context) {
+    // SAFETY: called from OnLoad with the module's context.
+    unsafe {
+        call!(RedisModule_SetModuleOptions(
+            ctx.get_raw(),
+            raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int,
+        ) or ())
+    };
+}
+
 impl Drop for Key {
     fn drop(&mut self) {
+        if self.modified {
+            // SAFETY: ctx is live and selected on the key's database.
+            unsafe { call!(RedisModule_SignalModifiedKey(self.ctx, self.name.inner) or 0) };
+        }
         if !self.ptr.is_null() {
             // SAFETY: ptr was returned by RM_OpenKey and is closed only here.
             unsafe { call!(RedisModule_CloseKey(self.ptr) or ()) };

@@ -107,3 +107,23 @@ fn config_set_changes_limits_at_run_time() {
         "200"
     );
 }
+
+#[test]
+fn a_renamed_or_disabled_command_gives_an_error_naming_it_never_a_wrong_answer() {
+    for renamed_to in ["", "ZCOUNT_HIDDEN"] {
+        let server =
+            Server::with(Options::default().setting(&["rename-command", "ZCOUNT", renamed_to]));
+        let mut c = server.client();
+        create(&mut c, "shop", "u", &[]);
+        let reply = c.call(&["SESS.ACTIVITY", "shop", "60"]);
+        assert!(
+            reply
+                .err()
+                .starts_with("ERR SESS.ACTIVITY needs the ZCOUNT command"),
+            "{reply:?}"
+        );
+        // Everything else works through the native key API.
+        assert_eq!(c.call(&["SESS.SOID", "shop", "u"]).array().len(), 1);
+        assert_eq!(c.call(&["SESS.SOAPP", "shop", "60"]).array().len(), 1);
+    }
+}

@@ -272,3 +272,37 @@ fn an_app_whose_sessions_all_expired_still_has_its_activity_history_trimmed() {
         "recent activity stays"
     );
 }
+
+#[test]
+fn idle_sweeps_and_commands_that_change_nothing_never_abort_a_watch() {
+    let server = Server::start();
+    let mut c = server.client();
+    let token = create(&mut c, "shop", "ann", &["TTL", "600"]);
+    let missing = "x".repeat(64);
+    let watched = [
+        "rs:{shop}:_expiry".to_string(),
+        "rs:{shop}:_users".to_string(),
+        "rs:{shop}:us:ann".to_string(),
+        format!("rs:{{shop}}:{missing}"),
+    ];
+    let mut w = server.client();
+    let mut args = vec!["WATCH"];
+    args.extend(watched.iter().map(String::as_str));
+    assert!(w.call(&args).is_simple("OK"));
+    // A horizon pass runs on every app at least every 10 s; commands that
+    // find nothing to do open keys for writing but change nothing.
+    assert_eq!(c.call(&["SESS.KILL", "shop", &missing]).int(), 0);
+    assert_eq!(c.call(&["SESS.GET", "shop", &missing]), Reply::Nil);
+    assert_eq!(c.call(&["SESS.KILLSOID", "shop", "nobody"]).int(), 0);
+    std::thread::sleep(Duration::from_secs(11));
+    assert!(w.call(&["MULTI"]).is_simple("OK"));
+    w.call(&["PING"]);
+    assert_ne!(w.call(&["EXEC"]), Reply::Nil, "the WATCH was aborted");
+
+    // A real change still aborts it.
+    assert!(w.call(&args).is_simple("OK"));
+    assert_eq!(c.call(&["SESS.KILL", "shop", &token]).int(), 1);
+    assert!(w.call(&["MULTI"]).is_simple("OK"));
+    w.call(&["PING"]);
+    assert_eq!(w.call(&["EXEC"]), Reply::Nil);
+}

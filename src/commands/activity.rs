@@ -6,6 +6,7 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
+use crate::error::internal;
 use crate::store::Store;
 
 pub struct Activity<'a> {
@@ -31,11 +32,20 @@ impl<'a> Activity<'a> {
         // Activity scores carry a per-user fraction; the second they fall in is
         // what counts: active within dt means floor(score) > now - dt.
         let min = format!("{}", store.now - self.dt + 1);
-        match ctx.call("ZCOUNT", &[&name[..], min.as_bytes(), b"+inf"][..])? {
-            RedisValue::Integer(n) => Ok(RedisValue::Integer(n)),
-            _ => Ok(RedisValue::Integer(0)),
+        // An operator may have renamed or disabled ZCOUNT (rename-command):
+        // then this fails loudly rather than answering a wrong count.
+        match ctx.call("ZCOUNT", &[&name[..], min.as_bytes(), b"+inf"][..]) {
+            Ok(RedisValue::Integer(n)) => Ok(RedisValue::Integer(n)),
+            Ok(other) => Err(zcount_failed(&format!("{other:?}"))),
+            Err(e) => Err(zcount_failed(&e.to_string())),
         }
     }
+}
+
+fn zcount_failed(detail: &str) -> RedisError {
+    internal(&format!(
+        "SESS.ACTIVITY needs the ZCOUNT command, which failed (renamed or disabled by rename-command?): {detail}"
+    ))
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {

@@ -15,6 +15,8 @@ pub struct Options {
     pub module: bool,
     pub module_args: Vec<String>,
     pub config: Vec<(String, String)>,
+    /// Arguments passed as they are, after the settings above.
+    pub raw_args: Vec<String>,
     pub dir: Option<PathBuf>,
     pub port: Option<u16>,
 }
@@ -25,6 +27,7 @@ impl Default for Options {
             module: true,
             module_args: Vec::new(),
             config: Vec::new(),
+            raw_args: Vec::new(),
             dir: None,
             port: None,
         }
@@ -40,6 +43,15 @@ impl Options {
 
     pub fn config(mut self, name: &str, value: &str) -> Self {
         self.config.push((name.into(), value.into()));
+        self
+    }
+
+    /// A setting with several words, each passed as its own argument
+    /// (`rename-command ZCOUNT ""`).
+    pub fn setting(mut self, words: &[&str]) -> Self {
+        self.raw_args.push(format!("--{}", words[0]));
+        self.raw_args
+            .extend(words[1..].iter().map(|w| w.to_string()));
         self
     }
 
@@ -93,6 +105,7 @@ impl Server {
         for (name, value) in &options.config {
             cmd.arg(format!("--{name}")).arg(value);
         }
+        cmd.args(&options.raw_args);
         if options.module {
             cmd.arg("--loadmodule")
                 .arg(module_path())
