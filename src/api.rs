@@ -42,8 +42,12 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_ScanCursorCreate,
         RedisModule_ScanKey,
         RedisModule_ScanCursorDestroy,
+        RedisModule_ScanCursorRestart,
+        RedisModule_Scan,
+        RedisModule_DbSize,
         RedisModule_ZsetAdd,
         RedisModule_ZsetRem,
+        RedisModule_ZsetScore,
         RedisModule_ZsetFirstInScoreRange,
         RedisModule_ZsetRangeEndReached,
         RedisModule_ZsetRangeCurrentElement,
@@ -80,6 +84,12 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_RegisterStringConfig,
         RedisModule_LoadConfigs,
         RedisModule_Log,
+        RedisModule_RegisterInfoFunc,
+        RedisModule_InfoAddSection,
+        RedisModule_InfoAddFieldLongLong,
+        RedisModule_GetServerInfo,
+        RedisModule_ServerInfoGetFieldC,
+        RedisModule_FreeServerInfo,
     );
     table
         .iter()

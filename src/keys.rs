@@ -78,15 +78,41 @@ impl Deref for KeyName {
     }
 }
 
-/// The app whose expiry or activity index `key` is, if it is one. The
-/// sweeper uses this to learn of apps from keyspace events, on masters,
-/// replicas and while loading.
-pub fn app_of_index_key<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
+/// What a key name of the layout is, read back from the name alone.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<'k> {
+    Session(&'k [u8]),
+    UserSessions(&'k [u8]),
+    Activity,
+    Expiry,
+}
+
+/// The app and role of a key of this module's layout, or None for any other
+/// key. The sweeper learns apps from keyspace events this way, and the
+/// keyspace scan finds sessions whose indexes were lost.
+pub fn parse<'k>(prefix: &[u8], key: &'k [u8]) -> Option<(&'k [u8], Parsed<'k>)> {
     let rest = key.strip_prefix(prefix)?.strip_prefix(b":{")?;
-    let app = rest
-        .strip_suffix(b"}:_expiry")
-        .or_else(|| rest.strip_suffix(b"}:_users"))?;
-    crate::args::app(app).ok()
+    // App names never contain a brace, so the first one closes the tag.
+    let close = rest.iter().position(|b| *b == b'}')?;
+    let app = crate::args::app(&rest[..close]).ok()?;
+    let what = rest[close + 1..].strip_prefix(b":")?;
+    let parsed = match what {
+        ACTIVITY => Parsed::Activity,
+        EXPIRY => Parsed::Expiry,
+        _ => match what.strip_prefix(USER_SESSIONS) {
+            Some(id) => Parsed::UserSessions(id),
+            None => Parsed::Session(crate::args::token(what).ok()?),
+        },
+    };
+    Some((app, parsed))
+}
+
+/// The app whose expiry or activity index `key` is, if it is one.
+pub fn app_of_index_key<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
+    match parse(prefix, key)? {
+        (app, Parsed::Activity | Parsed::Expiry) => Some(app),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -126,5 +152,29 @@ mod tests {
         assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:us:bob"), None);
         assert_eq!(app_of_index_key(b"rs", b"rs:{s}:_expiry"), None);
         assert_eq!(app_of_index_key(b"rs", b"rs:{a}:us:}:_expiry"), None);
+    }
+
+    #[test]
+    fn every_key_of_the_layout_is_recognised_and_nothing_else() {
+        let token = "aZ09".repeat(16);
+        let session = format!("rs:{{shop}}:{token}");
+        assert_eq!(
+            parse(b"rs", session.as_bytes()),
+            Some((&b"shop"[..], Parsed::Session(token.as_bytes())))
+        );
+        assert_eq!(
+            parse(b"rs", b"rs:{shop}:us:a:b {c}"),
+            Some((&b"shop"[..], Parsed::UserSessions(b"a:b {c}")))
+        );
+        for other in [
+            &b"rs:{shop}:short"[..],
+            b"rs:{shop}",
+            b"rs:{sh op}:_users",
+            b"rs:shop:_users",
+            b"other",
+            &session.as_bytes()[..session.len() - 1],
+        ] {
+            assert_eq!(parse(b"rs", other), None, "{other:?}");
+        }
     }
 }

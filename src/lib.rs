@@ -19,6 +19,7 @@ mod config;
 mod data;
 mod error;
 mod expiry;
+mod info;
 mod inline_vec;
 mod keys;
 mod panic_hook;
@@ -58,6 +59,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         ctx.log_warning(&format!("refusing to load: {problem}"));
         return Status::Err;
     }
+    info::register(ctx);
     expiry::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok

@@ -232,6 +232,20 @@ impl Key {
         deleted != 0
     }
 
+    /// The score of a member, if it is in the set.
+    pub fn zset_score(&self, member: &impl AsRedisString) -> Option<f64> {
+        if self.kind != Kind::ZSet {
+            return None;
+        }
+        let mut score = 0.0;
+        // SAFETY: the key is an open sorted set.
+        let status = unsafe {
+            call!(RedisModule_ZsetScore(self.ptr, member.redis_string(), &mut score)
+                or raw::REDISMODULE_ERR as c_int)
+        };
+        (status == raw::REDISMODULE_OK as c_int).then_some(score)
+    }
+
     /// Members with `min <= score <= max`, lowest score first, at most `limit`.
     pub fn zset_range(&self, min: f64, max: f64, limit: usize) -> Vec<(RedisString, f64)> {
         self.zset_walk(min, max, None, limit)

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{create, keys, la, sleep_until, Client, Reply, Server};
+use common::{create, eventually, keys, la, sleep_until, Client, Options, Reply, Server};
 
 fn session_key(token: &str) -> String {
     format!("rs:{{shop}}:{token}")
@@ -83,4 +83,129 @@ fn ttl_in_plain_digits_of_any_length_is_accepted() {
     assert_eq!(c.call(&["SESS.ACTIVITY", "shop", &zeros]).int(), 1);
     let bad = c.call(&["SESS.CREATE", "shop", "u", "ip", "TTL", "000000009"]);
     assert!(bad.err().starts_with("ERR invalid ttl"), "{bad:?}");
+}
+
+/// Session hashes of the app `shop` (not its index keys).
+fn session_hashes(c: &mut Client) -> Vec<String> {
+    keys(c)
+        .into_iter()
+        .filter(|k| k.starts_with("rs:{shop}:") && !k.contains(":_") && !k.contains(":us:"))
+        .collect()
+}
+
+/// Creates `n` sessions of ttl 10 over 5 users and returns when they are all
+/// expired (server seconds).
+fn expiring(c: &mut Client, n: usize) -> (Vec<String>, f64) {
+    let tokens: Vec<String> = (0..n)
+        .map(|i| create(c, "shop", &format!("u{}", i % 5), &["TTL", "10"]))
+        .collect();
+    let last = tokens.iter().map(|t| la(c, "shop", t)).max().unwrap();
+    (tokens, (last + 11) as f64)
+}
+
+#[test]
+fn sessions_whose_indexes_were_deleted_or_expired_by_a_user_still_leave_on_time() {
+    let server = Server::start();
+    let mut c = server.client();
+    let (_, expired_at) = expiring(&mut c, 20);
+    for user in 0..5 {
+        c.call(&["DEL", &format!("rs:{{shop}}:us:u{user}")]);
+    }
+    c.call(&["DEL", "rs:{shop}:_users"]);
+    c.call(&["PEXPIRE", "rs:{shop}:_expiry", "1"]);
+    assert_eq!(session_hashes(&mut c).len(), 20);
+
+    // Orphans are found by the keyspace scan, which passes over this small
+    // keyspace (and the 15 empty databases) in under 2 s.
+    sleep_until(&mut c, expired_at + 3.0);
+    assert!(
+        eventually(2, || keys(&mut c).is_empty()),
+        "left: {:?}",
+        keys(&mut c)
+    );
+}
+
+#[test]
+fn a_live_session_that_lost_its_index_is_listed_again_and_expires_on_time() {
+    let server = Server::start();
+    let mut c = server.client();
+    let (tokens, expired_at) = expiring(&mut c, 3);
+    c.call(&["DEL", "rs:{shop}:us:u1", "rs:{shop}:_expiry"]);
+    assert!(c.call(&["SESS.SOID", "shop", "u1"]).array().is_empty());
+    assert!(
+        eventually(4, || c.call(&["SESS.SOID", "shop", "u1"]).array().len()
+            == 1),
+        "the scan did not put the session back in its user's index"
+    );
+    assert_eq!(c.call(&["EXISTS", "rs:{shop}:_expiry"]).int(), 1);
+    sleep_until(&mut c, expired_at + 2.0);
+    let left: Vec<String> = tokens
+        .iter()
+        .filter(|t| c.call(&["EXISTS", &format!("rs:{{shop}}:{t}")]).int() == 1)
+        .cloned()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_session_hash_with_a_tampered_field_is_removed() {
+    let server = Server::start();
+    let mut c = server.client();
+    let tampered = create(&mut c, "shop", "u", &["TTL", "600"]);
+    let missing_field = create(&mut c, "shop", "u", &["TTL", "600"]);
+    let healthy = create(&mut c, "shop", "u", &["TTL", "600"]);
+    hset(&mut c, &tampered, "r", "abc");
+    c.call(&["HDEL", &session_key(&missing_field), "la"]);
+    assert_eq!(c.call(&["SESS.GET", "shop", &tampered]), Reply::Nil);
+    assert!(
+        eventually(4, || session_hashes(&mut c) == [session_key(&healthy)]),
+        "left: {:?}",
+        session_hashes(&mut c)
+    );
+    assert_eq!(c.call(&["SESS.SOID", "shop", "u"]).array().len(), 1);
+}
+
+#[test]
+fn under_allkeys_eviction_no_session_outlives_its_expiry_and_the_log_says_why() {
+    let server = Server::with(
+        Options::default()
+            .config("maxmemory", "12mb")
+            .config("maxmemory-policy", "allkeys-random"),
+    );
+    let mut c = server.client();
+    let started = common::server_now(&mut c);
+    let batch: Vec<Vec<String>> = (0..40_000)
+        .map(|i| {
+            vec![
+                "SESS.CREATE".into(),
+                "shop".into(),
+                format!("u{}", i % 8000),
+                "10.0.0.1".into(),
+                "TTL".into(),
+                "10".into(),
+            ]
+        })
+        .collect();
+    for chunk in batch.chunks(1000) {
+        c.pipeline(chunk);
+    }
+    let evicted = c.call(&["INFO", "stats"]).text();
+    assert!(!evicted.contains("evicted_keys:0\r"), "nothing was evicted");
+    // All expired by started + 10 + the time the creates took + 1; then
+    // one scan pass over what is left.
+    let created_by = common::server_now(&mut c);
+    sleep_until(&mut c, created_by.ceil() + 11.0);
+    assert!(
+        eventually(10, || session_hashes(&mut c).is_empty()),
+        "{} expired session hashes remain ({} s after the first create)",
+        session_hashes(&mut c).len(),
+        common::server_now(&mut c) - started
+    );
+    assert!(
+        server
+            .log()
+            .contains("maxmemory-policy allkeys-random can evict"),
+        "{}",
+        server.log()
+    );
 }

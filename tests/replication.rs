@@ -137,3 +137,35 @@ fn a_promoted_replica_sweeps_sessions_created_on_the_old_master() {
     );
     assert_eq!(r.call(&["SESS.GET", "shop", &token]), Reply::Nil);
 }
+
+fn info_field(c: &mut Client, name: &str) -> i64 {
+    let info = c.call(&["INFO", "sess"]).text();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {info}"))
+}
+
+#[test]
+fn a_replica_forgets_apps_the_master_deleted() {
+    let (master, replica) = master_and_replica();
+    let mut m = master.client();
+    let mut r = replica.client();
+    let apps: Vec<String> = (0..30).map(|i| format!("app{i}")).collect();
+    for app in &apps {
+        create(&mut m, app, "u", &[]);
+    }
+    assert!(in_sync(&mut m, &mut r));
+    assert!(eventually(5, || info_field(&mut r, "sess_apps") == 30));
+    for app in &apps {
+        assert_eq!(m.call(&["SESS.KILLALL", app]).int(), 1);
+    }
+    assert!(in_sync(&mut m, &mut r));
+    assert!(
+        eventually(5, || info_field(&mut r, "sess_apps") == 0),
+        "the replica still knows {} apps",
+        info_field(&mut r, "sess_apps")
+    );
+    assert!(eventually(5, || info_field(&mut m, "sess_apps") == 0));
+    assert_eq!(info_field(&mut m, "sess_sweep_backlog"), 0);
+}

@@ -21,9 +21,12 @@
 //! AOF, so sessions that expired while the server was down are cleaned up
 //! after a restart, and a promoted replica sweeps too.
 
+mod memory_policy;
 mod registry;
+mod scan;
 mod sweep;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use redis_module::{Context, NotifyEvent};
@@ -35,6 +38,7 @@ use crate::keys;
 /// Starts the periodic sweep. Redis refuses `MODULE UNLOAD` while a timer is
 /// pending, so the module stays loaded until the server stops.
 pub fn start(ctx: &Context) {
+    memory_policy::check(ctx);
     schedule(ctx, interval());
 }
 
@@ -46,8 +50,21 @@ fn schedule(ctx: &Context, delay: Duration) {
     ctx.create_timer(delay, tick, ());
 }
 
+/// How many apps the sweeper knows of (INFO sess).
+pub fn known_apps() -> usize {
+    registry::len()
+}
+
+/// Whether the last step ran out of budget (INFO sess).
+pub fn behind() -> bool {
+    BEHIND.load(Ordering::Relaxed)
+}
+
+static BEHIND: AtomicBool = AtomicBool::new(false);
+
 fn tick(ctx: &Context, _: ()) {
     let backlog = sweep::step(ctx);
+    BEHIND.store(backlog, Ordering::Relaxed);
     let delay = if backlog {
         Duration::from_millis(1)
     } else {

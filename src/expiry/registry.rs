@@ -38,6 +38,8 @@ struct Registry {
     /// The app a step should start with, so that a backlog in one app does
     /// not starve the apps after it.
     resume_at: Option<AppRef>,
+    /// Where the last read-only prune on a replica stopped.
+    prune_after: Option<AppRef>,
     /// Whether the last step ran on a master. The times above are only
     /// trusted while it did: a replica's indexes change under it without
     /// the sweeper hearing of it.
@@ -58,6 +60,45 @@ pub fn learn(db: i32, app: &[u8]) {
     with(|r| {
         r.apps.entry((db, app.to_vec())).or_default().next_due = 0;
     });
+}
+
+/// Remembers an app found by the keyspace scan, unless already known (a
+/// known app keeps its schedule).
+pub fn discover(db: i32, app: &[u8]) {
+    with(|r| {
+        r.apps.entry((db, app.to_vec())).or_default();
+    });
+}
+
+/// Up to `n` known apps, continuing after those the last call returned and
+/// starting over at the end: a replica checks its registry this way, a few
+/// apps a step, to forget apps whose keys the master deleted.
+pub fn next_to_prune(n: usize) -> Vec<AppRef> {
+    with(|r| {
+        let start = r.prune_after.take();
+        let mut apps: Vec<AppRef> = match &start {
+            Some(after) => r
+                .apps
+                .range::<AppRef, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                .take(n)
+                .map(|(app, _)| app.clone())
+                .collect(),
+            None => r.apps.keys().take(n).cloned().collect(),
+        };
+        // Starting over at the front, never visiting an app twice in a call.
+        let wanted = n.min(r.apps.len());
+        if apps.len() < wanted && start.is_some() {
+            let more = wanted - apps.len();
+            apps.extend(r.apps.keys().take(more).cloned());
+        }
+        r.prune_after = apps.last().cloned();
+        apps
+    })
+}
+
+/// How many apps are known.
+pub fn len() -> usize {
+    with(|r| r.apps.len())
 }
 
 /// Notes that a session of the app may expire at `second`.
@@ -188,5 +229,23 @@ mod tests {
 
         forget(&(0, b"bbb".to_vec()));
         assert_eq!(names(due(105)), ["aaa", "ccc"]);
+
+        discover(0, b"aaa");
+        assert_eq!(
+            names(due(105)),
+            ["aaa", "ccc"],
+            "a known app keeps its schedule"
+        );
+        let page = |n| {
+            next_to_prune(n)
+                .into_iter()
+                .map(|app| (app, AppState::default()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(page(1)), ["aaa"]);
+        assert_eq!(names(page(1)), ["ccc"]);
+        assert_eq!(names(page(1)), ["aaa"], "pruning starts over at the end");
+        assert_eq!(names(page(5)), ["ccc", "aaa"]);
+        assert_eq!(len(), 2);
     }
 }

@@ -4,6 +4,7 @@
 use redis_module::{Context, ContextFlags, RedisString};
 
 use super::registry::{self, AppState};
+use super::{memory_policy, scan};
 use crate::api::call;
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
 use crate::redis_key::{Key, Kind};
@@ -19,11 +20,23 @@ pub fn step(ctx: &Context) -> bool {
     let flags = ctx.get_flags();
     let sweeping = flags.contains(ContextFlags::MASTER) && !flags.contains(ContextFlags::LOADING);
     registry::set_sweeping(sweeping);
-    if !sweeping || writes_paused() {
+    if flags.contains(ContextFlags::LOADING) {
         return false;
     }
-    let mut budget = SWEEP_BATCH.get().max(1) as usize;
-    let now = crate::clock::now_millis().div_euclid(1000);
+    let budget = SWEEP_BATCH.get().max(1) as usize;
+    if !sweeping {
+        prune_registry(ctx, budget);
+        return false;
+    }
+    if writes_paused() {
+        return false;
+    }
+    let now_ms = crate::clock::now_millis();
+    if scan::step(ctx, now_ms, budget) {
+        memory_policy::check(ctx);
+    }
+    let mut budget = budget;
+    let now = now_ms.div_euclid(1000);
     for (app, state) in registry::due(now) {
         select_db(ctx, app.0);
         let store = Store::new(ctx, &app.1);
@@ -84,6 +97,20 @@ fn writes_paused() -> bool {
     unsafe { call!(RedisModule_AvoidReplicaTraffic() or 0) != 0 }
 }
 
+/// On a replica: forgets apps whose index keys are gone (the master deleted
+/// them), checking a few apps a step read-only, so the registry stays as
+/// large as the data and no larger. A master forgets apps as it visits them.
+fn prune_registry(ctx: &Context, budget: usize) {
+    for app in registry::next_to_prune(budget.div_ceil(100)) {
+        select_db(ctx, app.0);
+        let keys = crate::keys::Keys::new(crate::config::prefix(), &app.1);
+        let gone = |name: &[u8]| Key::open(ctx, name, false).kind() == Kind::Empty;
+        if gone(&keys.expiry()) && gone(&keys.activity()) {
+            registry::forget(&app);
+        }
+    }
+}
+
 fn select_db(ctx: &Context, db: i32) {
     // SAFETY: a timer context may select any database.
     unsafe { call!(RedisModule_SelectDb(ctx.get_raw(), db) or 0) };
@@ -114,14 +141,23 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) 
     for (token, _) in &due {
         check_session(store, &mut user, token, id.as_slice());
     }
+    reschedule_user(store, expiry, &user, id);
+    due.len().max(1)
+}
+
+/// Puts the user in the expiry index at the earliest bound of their
+/// sessions, or takes them out when they have none left.
+pub(super) fn reschedule_user(store: &Store, expiry: &mut Key, user: &Key, id: &RedisString) {
     match user.zset_first() {
         None => store.index_remove(expiry, id),
         Some((_, next)) => store.index_set(expiry, id, next as i64),
     }
-    due.len().max(1)
 }
 
-fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
+/// Settles one index entry: an expired session is deleted with its entry, a
+/// live one is re-scored to its true expiry (added if missing), and an entry
+/// whose session is gone or belongs to someone else is dropped.
+pub(super) fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
     let session = store
         .open_session(token.as_slice(), true)
         .ok()
