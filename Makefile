@@ -10,7 +10,10 @@ RUNDIR  := run
 # so they run many at a time even on two cores.
 TEST_THREADS ?= 16
 
-.PHONY: all deps build run stop test unit-test lint fmt bench clean help
+# Servers for test-matrix (scripts/servers.sh list); CI runs a subset.
+SERVERS ?= redis-7.0 redis-7.2 redis-7.4 redis-8.2 valkey-8.0 valkey-8.1 valkey-9.1
+
+.PHONY: all deps build run stop test test-matrix soak unit-test lint fmt bench clean help
 
 all: build
 
@@ -31,6 +34,12 @@ stop: ## stop the Redis started by make run
 
 test: build ## run all tests against the release module
 	SESS_MODULE=$(CURDIR)/$(MODULE) cargo test --release -- --test-threads=$(TEST_THREADS)
+
+test-matrix: build ## run the integration tests on every server in SERVERS (fetched into target/servers)
+	@scripts/test-matrix.sh $(SERVERS)
+
+soak: build ## one million random SESS.* calls with replicas, expiry and DEBUG RELOAD (minutes; SOAK_CALLS=n)
+	SESS_MODULE=$(CURDIR)/$(MODULE) cargo test --release --test soak -- --ignored --nocapture
 
 lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --check

@@ -88,8 +88,22 @@ impl Server {
         Server::try_with(options).unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"))
     }
 
-    /// Starts a server; on failure returns the server's log.
+    /// Starts a server; on failure returns the server's log. A free port
+    /// can be taken by another process before the server binds it: then the
+    /// start is retried on another port.
     pub fn try_with(options: Options) -> Result<Server, String> {
+        let mut attempt = 0;
+        loop {
+            match Server::try_once(options.clone()) {
+                Err(log) if options.port.is_none() && attempt < 3 && port_was_taken(&log) => {
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn try_once(options: Options) -> Result<Server, String> {
         let keep_dir = options.dir.is_some();
         let dir = options.dir.clone().unwrap_or_else(fresh_dir);
         std::fs::create_dir_all(&dir).expect("create test dir");
@@ -271,6 +285,10 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+fn port_was_taken(log: &str) -> bool {
+    log.contains("Address already in use") || log.contains("Could not create server TCP")
 }
 
 fn port_free(port: u16) -> bool {
