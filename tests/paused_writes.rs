@@ -161,3 +161,94 @@ fn failover_waiting_for_its_target_holds_the_sweeper_and_resumes_after_the_abort
     );
     assert_clean_log(&master);
 }
+
+fn cluster_node() -> Server {
+    Server::with(
+        Options::default()
+            .module_arg("sweep-batch", "10")
+            .config("cluster-enabled", "yes")
+            .config("cluster-config-file", "nodes.conf")
+            .config("cluster-node-timeout", "5000"),
+    )
+}
+
+fn node_id(node: &Server) -> String {
+    node.client().call(&["CLUSTER", "MYID"]).text()
+}
+
+fn role(node: &Server) -> String {
+    node.client().call(&["ROLE"]).array()[0].text()
+}
+
+#[test]
+fn cluster_failover_in_the_middle_of_a_sweep_backlog_hands_over_cleanly() {
+    // One master owning every slot, and its replica.
+    let master = cluster_node();
+    let replica = cluster_node();
+    let mut m = master.client();
+    assert!(m
+        .call(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
+        .is_simple("OK"));
+    let mut r = replica.client();
+    r.call(&["CLUSTER", "MEET", "127.0.0.1", &master.port.to_string()]);
+    let master_id = node_id(&master);
+    assert!(eventually(20, || r
+        .call(&["CLUSTER", "REPLICATE", &master_id])
+        .is_simple("OK")));
+    assert!(eventually(20, || r
+        .call(&["INFO", "replication"])
+        .text()
+        .contains("master_link_status:up")));
+    assert!(eventually(20, || m
+        .call(&["CLUSTER", "INFO"])
+        .text()
+        .contains("cluster_state:ok")));
+
+    // 20,000 sessions expiring together, swept 10 per step, one step per
+    // millisecond: the sweeper works without a pause for about 2 s.
+    let creates: Vec<Vec<String>> = (0..20_000)
+        .map(|i| {
+            [
+                "SESS.CREATE",
+                "shop",
+                &format!("u{}", i % 50),
+                "10.0.0.1",
+                "TTL",
+                "10",
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
+    let first_token = create(&mut m, "shop", "first", &["TTL", "10"]);
+    let first = la(&mut m, "shop", &first_token);
+    for chunk in creates.chunks(1000) {
+        m.pipeline(chunk);
+    }
+    let expired_at = (first + 11) as f64;
+
+    // A manual failover pauses the master's writes while the replica
+    // catches up, right in the middle of the backlog.
+    sleep_until(&mut m, expired_at + 2.3);
+    let left_at_failover = session_hashes(&mut m);
+    assert!(left_at_failover > 1000, "no backlog: {left_at_failover}");
+    assert!(r.call(&["CLUSTER", "FAILOVER"]).is_simple("OK"));
+    assert!(
+        eventually(20, || role(&replica) == "master"
+            && role(&master) == "slave"),
+        "the failover did not complete:\n{}",
+        master.log()
+    );
+    assert!(master.log().contains("Manual failover requested"));
+    assert!(master.is_alive());
+    assert_clean_log(&master);
+
+    // The new master finishes the sweep; the old one follows it.
+    assert!(
+        eventually(10, || session_hashes(&mut r) == 0),
+        "left on the new master: {}",
+        session_hashes(&mut r)
+    );
+    assert!(in_sync(&mut r, &mut m));
+    assert_eq!(m.call(&["DEBUG", "DIGEST"]), r.call(&["DEBUG", "DIGEST"]));
+}
