@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{create, eventually, keys, la, sleep_until, Client, Options, Reply, Server};
+use common::{
+    create, eventually, keys, la, session_hashes, sessions_expiring_soon, sleep_until, Client,
+    Options, Reply, Server,
+};
 
 fn session_key(token: &str) -> String {
     format!("rs:{{shop}}:{token}")
@@ -85,29 +88,11 @@ fn ttl_in_plain_digits_of_any_length_is_accepted() {
     assert!(bad.err().starts_with("ERR invalid ttl"), "{bad:?}");
 }
 
-/// Session hashes of the app `shop` (not its index keys).
-fn session_hashes(c: &mut Client) -> Vec<String> {
-    keys(c)
-        .into_iter()
-        .filter(|k| k.starts_with("rs:{shop}:") && !k.contains(":_") && !k.contains(":us:"))
-        .collect()
-}
-
-/// Creates `n` sessions of ttl 10 over 5 users and returns when they are all
-/// expired (server seconds).
-fn expiring(c: &mut Client, n: usize) -> (Vec<String>, f64) {
-    let tokens: Vec<String> = (0..n)
-        .map(|i| create(c, "shop", &format!("u{}", i % 5), &["TTL", "10"]))
-        .collect();
-    let last = tokens.iter().map(|t| la(c, "shop", t)).max().unwrap();
-    (tokens, (last + 11) as f64)
-}
-
 #[test]
 fn sessions_whose_indexes_were_deleted_or_expired_by_a_user_still_leave_on_time() {
     let server = Server::start();
     let mut c = server.client();
-    let (_, expired_at) = expiring(&mut c, 20);
+    let (_, expired_at) = sessions_expiring_soon(&mut c, 20);
     for user in 0..5 {
         c.call(&["DEL", &format!("rs:{{shop}}:us:u{user}")]);
     }
@@ -129,7 +114,7 @@ fn sessions_whose_indexes_were_deleted_or_expired_by_a_user_still_leave_on_time(
 fn a_live_session_that_lost_its_index_is_listed_again_and_expires_on_time() {
     let server = Server::start();
     let mut c = server.client();
-    let (tokens, expired_at) = expiring(&mut c, 3);
+    let (tokens, expired_at) = sessions_expiring_soon(&mut c, 3);
     c.call(&["DEL", "rs:{shop}:us:u1", "rs:{shop}:_expiry"]);
     assert!(c.call(&["SESS.SOID", "shop", "u1"]).array().is_empty());
     assert!(

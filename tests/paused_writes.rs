@@ -11,28 +11,9 @@
 mod common;
 
 use common::{
-    create, eventually, in_sync, keys, la, master_and_replica, replica_of, sleep_until, Client,
-    Options, Server,
+    create, eventually, in_sync, keys, la, master_and_replica, replica_of, session_hashes,
+    sessions_expiring_soon, sleep_until, Options, Server,
 };
-
-/// Creates `n` sessions of ttl 10 over a few users; returns the server second
-/// from which they are all expired.
-fn sessions_expiring_soon(c: &mut Client, n: usize) -> f64 {
-    let tokens: Vec<String> = (0..n)
-        .map(|i| create(c, "shop", &format!("user{}", i % 7), &["TTL", "10"]))
-        .collect();
-    // All were created within the same second or the next: the later one
-    // decides when all of them are expired.
-    let last = tokens.iter().map(|t| la(c, "shop", t)).max().unwrap();
-    (last + 11) as f64
-}
-
-fn session_hashes(c: &mut Client) -> usize {
-    keys(c)
-        .iter()
-        .filter(|k| k.starts_with("rs:{shop}:") && !k.contains(":_") && !k.contains(":us:"))
-        .count()
-}
 
 fn assert_clean_log(server: &Server) {
     let log = server.log();
@@ -47,7 +28,7 @@ fn client_pause_write_with_a_replica_holds_the_sweeper_until_the_pause_ends() {
     let (master, replica) = master_and_replica();
     let mut m = master.client();
     let mut r = replica.client();
-    let expired_at = sessions_expiring_soon(&mut m, 40);
+    let (_, expired_at) = sessions_expiring_soon(&mut m, 40);
 
     sleep_until(&mut m, expired_at - 1.0);
     assert!(m
@@ -55,14 +36,14 @@ fn client_pause_write_with_a_replica_holds_the_sweeper_until_the_pause_ends() {
         .is_simple("OK"));
     sleep_until(&mut m, expired_at + 1.2);
     assert_eq!(
-        session_hashes(&mut m),
+        session_hashes(&mut m).len(),
         40,
         "nothing may be deleted while writes are paused"
     );
 
     // The pause ends at expired_at + 2; the 2 s promise counts from there.
     assert!(
-        eventually(4, || session_hashes(&mut m) == 0),
+        eventually(4, || session_hashes(&mut m).is_empty()),
         "left after the pause: {:?}",
         keys(&mut m)
     );
@@ -76,7 +57,7 @@ fn client_pause_write_with_a_replica_holds_the_sweeper_until_the_pause_ends() {
 fn client_pause_all_with_the_aof_on_holds_the_sweeper_too() {
     let server = Server::with(Options::default().config("appendonly", "yes"));
     let mut c = server.client();
-    let expired_at = sessions_expiring_soon(&mut c, 40);
+    let (_, expired_at) = sessions_expiring_soon(&mut c, 40);
 
     sleep_until(&mut c, expired_at - 1.0);
     assert!(c.call(&["CLIENT", "PAUSE", "3000", "ALL"]).is_simple("OK"));
@@ -84,7 +65,7 @@ fn client_pause_all_with_the_aof_on_holds_the_sweeper_too() {
     let mut other = server.client();
     assert_eq!(other.call(&["PING"]).text(), "PONG");
     assert!(
-        eventually(3, || session_hashes(&mut other) == 0),
+        eventually(3, || session_hashes(&mut other).is_empty()),
         "left after the pause: {:?}",
         keys(&mut other)
     );
@@ -97,7 +78,7 @@ fn shutdown_waiting_for_a_lagging_replica_exits_cleanly() {
     let healthy = replica_of(&master, Options::default());
     let lagging = replica_of(&master, Options::default());
     let mut m = master.client();
-    let expired_at = sessions_expiring_soon(&mut m, 40);
+    let (_, expired_at) = sessions_expiring_soon(&mut m, 40);
     assert!(in_sync(&mut m, &mut healthy.client()));
 
     sleep_until(&mut m, expired_at - 1.0);
@@ -123,7 +104,7 @@ fn shutdown_waiting_for_a_lagging_replica_exits_cleanly() {
 fn failover_waiting_for_its_target_holds_the_sweeper_and_resumes_after_the_abort() {
     let (master, replica) = master_and_replica();
     let mut m = master.client();
-    let expired_at = sessions_expiring_soon(&mut m, 40);
+    let (_, expired_at) = sessions_expiring_soon(&mut m, 40);
 
     sleep_until(&mut m, expired_at - 1.0);
     replica.suspend();
@@ -139,7 +120,7 @@ fn failover_waiting_for_its_target_holds_the_sweeper_and_resumes_after_the_abort
     assert!(failover.is_simple("OK"), "{failover:?}");
     sleep_until(&mut m, expired_at + 1.2);
     assert_eq!(
-        session_hashes(&mut m),
+        session_hashes(&mut m).len(),
         40,
         "nothing may be deleted while the failover waits"
     );
@@ -147,7 +128,7 @@ fn failover_waiting_for_its_target_holds_the_sweeper_and_resumes_after_the_abort
     // The target never caught up: the failover is aborted at expired_at + 2
     // and the master goes on sweeping.
     assert!(
-        eventually(4, || session_hashes(&mut m) == 0),
+        eventually(4, || session_hashes(&mut m).is_empty()),
         "left after the abort: {:?}",
         keys(&mut m)
     );
@@ -230,7 +211,7 @@ fn cluster_failover_in_the_middle_of_a_sweep_backlog_hands_over_cleanly() {
     // A manual failover pauses the master's writes while the replica
     // catches up, right in the middle of the backlog.
     sleep_until(&mut m, expired_at + 2.3);
-    let left_at_failover = session_hashes(&mut m);
+    let left_at_failover = session_hashes(&mut m).len();
     assert!(left_at_failover > 1000, "no backlog: {left_at_failover}");
     assert!(r.call(&["CLUSTER", "FAILOVER"]).is_simple("OK"));
     assert!(
@@ -245,9 +226,9 @@ fn cluster_failover_in_the_middle_of_a_sweep_backlog_hands_over_cleanly() {
 
     // The new master finishes the sweep; the old one follows it.
     assert!(
-        eventually(10, || session_hashes(&mut r) == 0),
+        eventually(10, || session_hashes(&mut r).is_empty()),
         "left on the new master: {}",
-        session_hashes(&mut r)
+        session_hashes(&mut r).len()
     );
     assert!(in_sync(&mut r, &mut m));
     assert_eq!(m.call(&["DEBUG", "DIGEST"]), r.call(&["DEBUG", "DIGEST"]));

@@ -94,3 +94,22 @@ pub fn in_sync(master: &mut Client, replica: &mut Client) -> bool {
         offset(master, "master_repl_offset:") == offset(replica, "slave_repl_offset:")
     })
 }
+
+/// Session hashes of the app `shop` (not its index keys).
+pub fn session_hashes(c: &mut Client) -> Vec<String> {
+    keys(c)
+        .into_iter()
+        .filter(|k| k.starts_with("rs:{shop}:") && !k.contains(":_") && !k.contains(":us:"))
+        .collect()
+}
+
+/// Creates `n` sessions of ttl 10 in the app `shop` over 5 users; returns
+/// their tokens and the server second from which all of them are expired
+/// (they were created within a second or two: the latest decides).
+pub fn sessions_expiring_soon(c: &mut Client, n: usize) -> (Vec<String>, f64) {
+    let tokens: Vec<String> = (0..n)
+        .map(|i| create(c, "shop", &format!("u{}", i % 5), &["TTL", "10"]))
+        .collect();
+    let last = tokens.iter().map(|t| la(c, "shop", t)).max().unwrap();
+    (tokens, (last + 11) as f64)
+}
