@@ -67,6 +67,7 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_ReplyWithNull,
         RedisModule_ReplyWithError,
         RedisModule_WrongArity,
+        RedisModule_RedactClientCommandArgument,
         RedisModule_Replicate,
         RedisModule_NotifyKeyspaceEvent,
         RedisModule_Call,

@@ -1,6 +1,9 @@
 //! `INFO sess`: what the sweeper is doing, for operators and monitoring.
 //! Redis prefixes every field with the module name (`apps` → `sess_apps`).
 //!
+//! - counters since start-up (see `stats.rs`): `sess_created`, `sess_reads`
+//!   (GET hits), `sess_read_misses`, `sess_writes` (SET hits), `sess_killed`,
+//!   `sess_expired`, `sess_evicted`, `sess_rotated`, `sess_sweep_steps`;
 //! - `sess_apps`: apps the sweeper knows of (on a replica: apps whose index
 //!   keys exist; it never grows beyond the data).
 //! - `sess_sweep_backlog`: 1 while the sweeper is behind (stepping every
@@ -12,6 +15,7 @@ use redis_module::{raw, Context};
 
 use crate::api::call;
 use crate::expiry;
+use crate::stats;
 
 pub fn register(ctx: &Context) {
     // SAFETY: called from OnLoad with the module's context.
@@ -19,7 +23,8 @@ pub fn register(ctx: &Context) {
 }
 
 extern "C" fn section(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) {
-    let fields = [
+    let counters = stats::ALL.map(|counter| (counter.name, counter.get()));
+    let gauges = [
         (c"apps", expiry::known_apps() as c_longlong),
         (c"sweep_backlog", c_longlong::from(expiry::behind())),
     ];
@@ -27,7 +32,7 @@ extern "C" fn section(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_in
     // empty section name makes the section carry the module's name.
     unsafe {
         call!(RedisModule_InfoAddSection(ctx, c"".as_ptr()) or 0);
-        for (name, value) in fields {
+        for (name, value) in counters.into_iter().chain(gauges) {
             call!(RedisModule_InfoAddFieldLongLong(ctx, name.as_ptr(), value) or 0);
         }
     }

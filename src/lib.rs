@@ -7,8 +7,8 @@
 //!
 //! Flags: CREATE and SET may grow memory and are refused under OOM
 //! (`deny-oom`); GET only rewrites counters, so sessions stay readable when
-//! the server is full. SOID, SOAPP and ACTIVITY are read-only and also run on
-//! replicas.
+//! the server is full. PEEK, SOID, SOAPP and ACTIVITY are read-only and also
+//! run on replicas.
 
 mod activity_score;
 mod api;
@@ -27,12 +27,13 @@ mod redis_key;
 mod redis_string;
 mod reply;
 mod session;
+mod stats;
 mod store;
 mod token;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 
-use commands::{activity, create, get, kill, killall, killsoid, set, soapp, soid};
+use commands::{activity, create, get, kill, killall, killsoid, peek, set, soapp, soid};
 
 // Unit tests run outside Redis, where the Redis allocator does not exist.
 #[cfg(not(test))]
@@ -75,6 +76,7 @@ redis_module! {
         // name            handler            flags                    keys     ACL
         ["sess.create",   create::command,   "write deny-oom fast",   1, 1, 1, ""],
         ["sess.get",      get::command,      "write fast",            1, 1, 1, ""],
+        ["sess.peek",     peek::command,     "readonly fast",         1, 1, 1, ""],
         ["sess.set",      set::command,      "write deny-oom fast",   1, 1, 1, ""],
         ["sess.kill",     kill::command,     "write fast",            1, 1, 1, ""],
         ["sess.killall",  killall::command,  "write",                 1, 1, 1, ""],

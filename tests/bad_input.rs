@@ -6,10 +6,11 @@ mod common;
 
 use common::{create, Client, Reply, Server};
 
-const COMMANDS: [(&str, usize, usize); 9] = [
+const COMMANDS: [(&str, usize, usize); 10] = [
     // name, fewest and most arguments after the name (None = unbounded options)
     ("SESS.CREATE", 3, 8),
     ("SESS.GET", 2, 2),
+    ("SESS.PEEK", 2, 2),
     ("SESS.SET", 3, 3),
     ("SESS.KILL", 2, 2),
     ("SESS.KILLALL", 1, 1),

@@ -443,6 +443,7 @@ fn commands_declare_the_app_as_their_key() {
     for args in [
         vec!["SESS.CREATE", "myapp", "id", "ip"],
         vec!["SESS.GET", "myapp", &tok],
+        vec!["SESS.PEEK", "myapp", &tok],
         vec!["SESS.SET", "myapp", &tok, "{}"],
         vec!["SESS.KILL", "myapp", &tok],
         vec!["SESS.KILLALL", "myapp"],

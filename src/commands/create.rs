@@ -10,6 +10,7 @@ use crate::error::{internal, syntax};
 use crate::expiry;
 use crate::redis_key::Kind;
 use crate::session::Session;
+use crate::stats;
 use crate::store::Store;
 use crate::token;
 
@@ -79,6 +80,7 @@ impl<'a> Create<'a> {
         store.schedule_expiry(&mut expiry, &session.id, session.expires_at());
         expiry::session_expires(ctx, self.app, session.expires_at());
         store.record_activity(&mut activity, &session.id);
+        stats::CREATED.add(1);
         Ok(RedisValue::StringBuffer(token.to_vec()))
     }
 }

@@ -3,29 +3,27 @@
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use crate::args;
+use super::AppToken;
 use crate::reply::{Reply, View};
+use crate::stats;
 use crate::store::{DataChange, Store, READS};
 
-pub struct Get<'a> {
-    app: &'a [u8],
-    token: &'a [u8],
-}
+pub struct Get<'a>(AppToken<'a>);
 
 impl<'a> Get<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
-        Ok(Get {
-            app: args::app(args[0])?,
-            token: args::token(args[1])?,
-        })
+        AppToken::parse(args).map(Get)
     }
 
     pub fn run(self, ctx: &Context) -> RedisResult {
-        let store = Store::new(ctx, self.app);
-        let mut key = store.open_session(self.token, true)?;
+        let AppToken { app, token } = self.0;
+        let store = Store::new(ctx, app);
+        let mut key = store.open_session(token, true)?;
         let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
+            stats::READ_MISSES.add(1);
             return Ok(RedisValue::Null);
         };
+        stats::READS.add(1);
         let activity = store.activity_to_refresh(&session)?;
 
         let reply = Reply::new(ctx);
@@ -45,6 +43,7 @@ impl<'a> Get<'a> {
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    super::redact(ctx, &args, &[2]);
     let args = super::arguments(&args, 2, 2)?;
     Get::parse(&args)?.run(ctx)
 }

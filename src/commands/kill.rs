@@ -4,26 +4,22 @@
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use crate::args;
+use super::AppToken;
 use crate::redis_key::Kind;
+use crate::stats;
 use crate::store::Store;
 
-pub struct Kill<'a> {
-    app: &'a [u8],
-    token: &'a [u8],
-}
+pub struct Kill<'a>(AppToken<'a>);
 
 impl<'a> Kill<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
-        Ok(Kill {
-            app: args::app(args[0])?,
-            token: args::token(args[1])?,
-        })
+        AppToken::parse(args).map(Kill)
     }
 
     pub fn run(self, ctx: &Context) -> RedisResult {
-        let store = Store::new(ctx, self.app);
-        let mut key = store.open_session(self.token, true)?;
+        let AppToken { app, token } = self.0;
+        let store = Store::new(ctx, app);
+        let mut key = store.open_session(token, true)?;
         let Some(session) = store.read(&key) else {
             return Ok(RedisValue::Integer(0));
         };
@@ -34,7 +30,7 @@ impl<'a> Kill<'a> {
 
         let live = session.is_live(store.now);
         store.delete(&mut key);
-        store.index_remove(&mut user, &store.string(self.token));
+        store.index_remove(&mut user, &store.string(token));
         if user.kind() == Kind::Empty {
             store.index_remove(&mut expiry, &session.id);
             // Killing an already expired leftover is cleanup, not a logout:
@@ -43,11 +39,13 @@ impl<'a> Kill<'a> {
                 store.index_remove(&mut activity, &session.id);
             }
         }
+        stats::KILLED.add(i64::from(live));
         Ok(RedisValue::Integer(i64::from(live)))
     }
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    super::redact(ctx, &args, &[2]);
     let args = super::arguments(&args, 2, 2)?;
     Kill::parse(&args)?.run(ctx)
 }

@@ -4,6 +4,7 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
+use crate::stats;
 use crate::store::{Removal, Store};
 
 pub struct KillSoid<'a> {
@@ -41,6 +42,7 @@ pub fn remove_user(store: &Store, user: &mut crate::redis_key::Key, id: &[u8]) -
         .filter(|(token, _)| store.remove_session(token.as_slice(), id) == Removal::Live)
         .count();
     store.delete(user);
+    stats::KILLED.add(live as i64);
     live as i64
 }
 

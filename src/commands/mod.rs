@@ -3,7 +3,10 @@
 //! app's keys, then the reply). A command checks every key it will write
 //! before its first write, so a failing command changes nothing.
 
-use redis_module::{RedisError, RedisString};
+use redis_module::{Context, RedisError, RedisString};
+
+use crate::api::call;
+use crate::args;
 
 pub mod activity;
 pub mod create;
@@ -11,6 +14,7 @@ pub mod get;
 pub mod kill;
 pub mod killall;
 pub mod killsoid;
+pub mod peek;
 pub mod set;
 pub mod soapp;
 pub mod soid;
@@ -23,5 +27,34 @@ pub fn arguments(args: &[RedisString], min: usize, max: usize) -> Result<Vec<&[u
         Ok(rest.iter().map(RedisString::as_slice).collect())
     } else {
         Err(RedisError::WrongArity)
+    }
+}
+
+/// The `app token` pair that GET, PEEK and KILL take.
+pub struct AppToken<'a> {
+    pub app: &'a [u8],
+    pub token: &'a [u8],
+}
+
+impl<'a> AppToken<'a> {
+    /// Checks the app first, then the token.
+    pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
+        Ok(AppToken {
+            app: args::app(args[0])?,
+            token: args::token(args[1])?,
+        })
+    }
+}
+
+/// Replaces the arguments at `positions` (0 is the command name) with
+/// "(redacted)" in what SLOWLOG and MONITOR show, so an operator's tools
+/// never display a live token. Done first, before any check can fail.
+pub fn redact(ctx: &Context, args: &[RedisString], positions: &[usize]) {
+    for &position in positions.iter().filter(|&&p| p < args.len()) {
+        // SAFETY: ctx is the live context of the running command; Redis
+        // ignores positions it does not have.
+        unsafe {
+            call!(RedisModule_RedactClientCommandArgument(ctx.get_raw(), position as i32) or 0)
+        };
     }
 }

@@ -9,6 +9,7 @@ use crate::args;
 use crate::config::MAX_DATA_BYTES;
 use crate::data::{self, Patch};
 use crate::reply::{Reply, View};
+use crate::stats;
 use crate::store::{DataChange, Store, WRITES};
 
 pub struct Set<'a> {
@@ -44,6 +45,7 @@ impl<'a> Set<'a> {
             (None, None) => DataChange::Keep,
         };
         store.write_touch(&mut key, (&WRITES, w), &touch, change);
+        stats::WRITES.add(1);
         if let Some(mut activity) = activity {
             store.record_activity(&mut activity, &session.id);
         }
@@ -63,6 +65,7 @@ impl<'a> Set<'a> {
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    super::redact(ctx, &args, &[2]);
     let args = super::arguments(&args, 3, 3)?;
     let max = usize::try_from(MAX_DATA_BYTES.get()).unwrap_or(usize::MAX);
     Set::parse(&args, max)?.run(ctx, max)

@@ -8,6 +8,7 @@ use super::{memory_policy, scan};
 use crate::api::call;
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
 use crate::redis_key::{Key, Kind};
+use crate::stats;
 use crate::store::Store;
 
 /// Seconds between two activity-horizon passes over one app. The horizon is
@@ -31,6 +32,7 @@ pub fn step(ctx: &Context) -> bool {
     if writes_paused() {
         return false;
     }
+    stats::SWEEP_STEPS.add(1);
     let now_ms = crate::clock::now_millis();
     if scan::step(ctx, now_ms, budget) {
         memory_policy::check(ctx);
@@ -169,6 +171,7 @@ pub(super) fn check_session(store: &Store, user: &mut Key, token: &RedisString, 
         Some((mut key, session)) if session.id.as_slice() == id => {
             store.delete(&mut key);
             store.index_remove(user, token);
+            stats::EXPIRED.add(1);
         }
         // Missing, not a session, or another user's: only the entry is stale.
         _ => store.index_remove(user, token),

@@ -64,6 +64,22 @@ impl Reply {
         }
     }
 
+    /// Every string anywhere in the reply, in wire order.
+    pub fn strings(&self) -> Vec<String> {
+        match self {
+            Reply::Bulk(b) => vec![String::from_utf8_lossy(b).into_owned()],
+            Reply::Simple(s) | Reply::Error(s) => vec![s.clone()],
+            Reply::Array(items) | Reply::Set(items) => {
+                items.iter().flat_map(Reply::strings).collect()
+            }
+            Reply::Map(pairs) => pairs
+                .iter()
+                .flat_map(|(k, v)| k.strings().into_iter().chain(v.strings()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Field/value pairs of a RESP3 map or of a RESP2 flat array, in wire order.
     pub fn pairs(&self) -> Vec<(String, Reply)> {
         match self {
@@ -216,9 +232,12 @@ impl Client {
             "_" => Reply::Nil,
             "#" => Reply::Bool(rest == "t"),
             "," => Reply::Double(rest.into()),
-            "=" | "!" => {
-                Reply::Other(String::from_utf8_lossy(&self.blob(int(rest) as usize)?).into())
+            // A verbatim string (INFO over RESP3): "txt:" then the text.
+            "=" => {
+                let blob = self.blob(int(rest) as usize)?;
+                Reply::Bulk(blob.get(4..).unwrap_or_default().to_vec())
             }
+            "!" => Reply::Error(String::from_utf8_lossy(&self.blob(int(rest) as usize)?).into()),
             ">" => Reply::Array(self.items(int(rest) as usize)?),
             _ => Reply::Other(line.clone()),
         })
