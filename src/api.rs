@@ -70,6 +70,7 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_RedactClientCommandArgument,
         RedisModule_Replicate,
         RedisModule_NotifyKeyspaceEvent,
+        RedisModule_GetNotifyKeyspaceEvents,
         RedisModule_Call,
         RedisModule_CallReplyType,
         RedisModule_FreeCallReply,

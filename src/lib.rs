@@ -33,7 +33,7 @@ mod token;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 
-use commands::{activity, create, get, kill, killall, killsoid, peek, set, soapp, soid};
+use commands::{activity, create, get, kill, killall, killsoid, peek, rotate, set, soapp, soid};
 
 // Unit tests run outside Redis, where the Redis allocator does not exist.
 #[cfg(not(test))]
@@ -78,6 +78,7 @@ redis_module! {
         ["sess.get",      get::command,      "write fast",            1, 1, 1, ""],
         ["sess.peek",     peek::command,     "readonly fast",         1, 1, 1, ""],
         ["sess.set",      set::command,      "write deny-oom fast",   1, 1, 1, ""],
+        ["sess.rotate",   rotate::command,   "write deny-oom fast",   1, 1, 1, ""],
         ["sess.kill",     kill::command,     "write fast",            1, 1, 1, ""],
         ["sess.killall",  killall::command,  "write",                 1, 1, 1, ""],
         ["sess.killsoid", killsoid::command, "write",                 1, 1, 1, ""],

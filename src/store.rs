@@ -14,14 +14,16 @@ use redis_module::{raw, Context, NotifyEvent, RedisError, RedisString};
 
 use crate::activity_score::activity_score;
 use crate::api::call;
+use crate::args::TOKEN_LEN;
 use crate::clock;
 use crate::config;
-use crate::error::wrong_type;
+use crate::error::{internal, wrong_type};
 use crate::inline_vec::InlineVec;
 use crate::keys::Keys;
 use crate::redis_key::{Key, Kind, ScoreMove};
 use crate::redis_string::{from_bytes, from_int, AsRedisString, StaticString};
 use crate::session::{parse_int, Session, Touch};
+use crate::token;
 
 /// Field names of the session hash, in the order CREATE writes them (the
 /// order of the Node library).
@@ -212,6 +214,20 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// A fresh token and its session key, opened for writing. With 381
+    /// random bits a second draw is already beyond belief; the bound only
+    /// guarantees the loop ends.
+    pub fn unused_token(&self) -> Result<([u8; TOKEN_LEN], Key), RedisError> {
+        for _ in 0..8 {
+            let token = token::generate();
+            let key = Key::open(self.ctx, &self.keys.session(&token), true);
+            if key.kind() == Kind::Empty {
+                return Ok((token, key));
+            }
+        }
+        Err(internal("could not draw an unused session token"))
+    }
+
     /// Deletes a key (a session, or a whole index).
     pub fn delete(&self, key: &mut Key) {
         if key.kind() == Kind::Empty {
@@ -299,11 +315,45 @@ impl<'a> Store<'a> {
         });
     }
 
+    /// Puts the user in the expiry index at the earliest bound of their
+    /// sessions, or takes them out when they have none left.
+    pub fn reschedule_user(&self, expiry: &mut Key, user: &Key, id: &RedisString) {
+        match user.zset_first() {
+            None => self.index_remove(expiry, id),
+            Some((_, next)) => self.index_set(expiry, id, next as i64),
+        }
+    }
+
     /// Lowers the user's entry in the expiry index to `expires_at` if that is
     /// earlier, so the sweeper visits the user no later than that second.
     pub fn schedule_expiry(&self, expiry: &mut Key, id: &RedisString, expires_at: i64) {
         let score = expires_at as f64;
         self.index_write(expiry, id, score, ScoreMove::Down, || self.int(expires_at));
+    }
+
+    /// Announces a session event (`sess.created`, `sess.killed`, ...) as a
+    /// keyspace notification of the module class on the user's index key:
+    /// the user id is in the channel, the token never is. Only commands and
+    /// the sweeper on a master raise them (replicas apply plain effects), so
+    /// each event is announced once, by the node that owns the app. Costs a
+    /// flag test when module events are not enabled.
+    pub fn announce(&self, event: &CStr, id: &[u8]) {
+        let module_class = NotifyEvent::MODULE.bits();
+        // SAFETY: reads the server's notification setting.
+        let enabled = unsafe { call!(RedisModule_GetNotifyKeyspaceEvents() or 0) };
+        if enabled & module_class == 0 {
+            return;
+        }
+        let name = self.string(&self.keys.user_sessions(id));
+        // SAFETY: ctx is live; event is NUL-terminated; name is a valid string.
+        unsafe {
+            call!(RedisModule_NotifyKeyspaceEvent(
+                self.ctx.get_raw(),
+                module_class,
+                event.as_ptr(),
+                name.inner,
+            ) or 0)
+        };
     }
 
     fn replicate(&self, command: &CStr, args: &[*mut raw::RedisModuleString]) {

@@ -77,24 +77,25 @@ fn tokens_never_appear_in_slowlog_or_monitor() {
     let mut monitor = server.client();
     assert!(monitor.call(&["MONITOR"]).is_simple("OK"));
 
-    let calls: [&[&str]; 4] = [
-        &["SESS.GET", "shop", &token],
-        &["SESS.PEEK", "shop", &token],
-        &["SESS.SET", "shop", &token, r#"{"a":1}"#],
-        &["SESS.KILL", "shop", &token],
-    ];
-    for call in calls {
-        c.call(call);
-    }
+    c.call(&["SESS.GET", "shop", &token]);
+    c.call(&["SESS.PEEK", "shop", &token]);
+    c.call(&["SESS.SET", "shop", &token, r#"{"a":1}"#]);
+    let rotated = c.call(&["SESS.ROTATE", "shop", &token]).text();
+    c.call(&["SESS.KILLSOID", "shop", "u", "EXCEPT", &rotated]);
+    c.call(&["SESS.KILL", "shop", &rotated]);
+    let calls = 6;
     let mut seen = Vec::new();
-    while seen.len() < calls.len() {
+    while seen.len() < calls {
         let line = monitor.read().unwrap().text();
         if line.contains("SESS.") || line.contains("sess.") {
             seen.push(line);
         }
     }
     for line in &seen {
-        assert!(!line.contains(&token), "MONITOR showed a token: {line}");
+        assert!(
+            !line.contains(&token) && !line.contains(&rotated),
+            "MONITOR showed a token: {line}"
+        );
         assert!(line.contains("(redacted)"), "{line}");
     }
     let slowlog = c.call(&["SLOWLOG", "GET", "100"]).strings();
@@ -103,8 +104,11 @@ fn tokens_never_appear_in_slowlog_or_monitor() {
         .filter(|s| s.eq_ignore_ascii_case("SESS.GET"))
         .count();
     assert_eq!(logged, 1, "{slowlog:?}");
-    assert!(!slowlog.contains(&token), "SLOWLOG showed a token");
-    assert!(slowlog.iter().filter(|s| *s == "(redacted)").count() >= 4);
+    assert!(
+        !slowlog.contains(&token) && !slowlog.contains(&rotated),
+        "SLOWLOG showed a token"
+    );
+    assert!(slowlog.iter().filter(|s| *s == "(redacted)").count() >= 6);
 }
 
 #[test]
@@ -136,4 +140,178 @@ fn info_sess_counts_what_happened() {
     }
     assert!(eventually(2, || info_field(&mut c, "sess_sweep_steps") > 0));
     assert_eq!(info_field(&mut c, "sess_sweep_backlog"), 0);
+}
+
+fn soid_tokens(c: &mut Client, app: &str, id: &str) -> Vec<String> {
+    c.call(&["SESS.SOID", app, id])
+        .array()
+        .iter()
+        .map(|s| s.field("token").unwrap().text())
+        .collect()
+}
+
+#[test]
+fn killsoid_except_logs_out_every_other_device() {
+    let server = Server::start();
+    let mut c = server.client3();
+    let phone = create(&mut c, "shop", "u", &[]);
+    let laptop = create(&mut c, "shop", "u", &[]);
+    let tablet = create(&mut c, "shop", "u", &[]);
+    let other_user = create(&mut c, "shop", "v", &[]);
+
+    let removed = c.call(&["SESS.KILLSOID", "shop", "u", "except", &laptop]);
+    assert_eq!(removed.int(), 2);
+    assert_eq!(soid_tokens(&mut c, "shop", "u"), [laptop.clone()]);
+    assert_eq!(c.call(&["SESS.GET", "shop", &phone]), Reply::Nil);
+    assert_eq!(c.call(&["SESS.GET", "shop", &tablet]), Reply::Nil);
+    assert!(c.call(&["SESS.GET", "shop", &laptop]).field("id").is_some());
+    assert_eq!(
+        c.call(&["SESS.ACTIVITY", "shop", "60"]).int(),
+        2,
+        "u stays active"
+    );
+    assert_eq!(c.call(&["ZCARD", "rs:{shop}:_expiry"]).int(), 2);
+
+    // A token that is not a live session of this user keeps nothing.
+    assert_eq!(
+        c.call(&["SESS.KILLSOID", "shop", "u", "EXCEPT", &other_user])
+            .int(),
+        1
+    );
+    assert!(soid_tokens(&mut c, "shop", "u").is_empty());
+    assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "60"]).int(), 1);
+    assert_eq!(soid_tokens(&mut c, "shop", "v"), [other_user]);
+    let e = c.call(&["SESS.KILLSOID", "shop", "u", "EXCEPT"]);
+    assert_eq!(e.err(), "ERR syntax error");
+}
+
+#[test]
+fn rotate_gives_a_new_token_and_the_old_one_dies_at_once() {
+    let server = Server::start();
+    for resp3 in [false, true] {
+        let mut c = if resp3 {
+            server.client3()
+        } else {
+            server.client()
+        };
+        let old = create(
+            &mut c,
+            "shop",
+            "u",
+            &["DATA", r#"{"cart":2}"#, "NORESAVE", "TTL", "600"],
+        );
+        c.call(&["SESS.SET", "shop", &old, r#"{"x":1}"#]);
+        let before = c.call(&["SESS.PEEK", "shop", &old]);
+
+        let new = c.call(&["SESS.ROTATE", "shop", &old]).text();
+        assert_eq!(new.len(), 64);
+        assert_ne!(new, old);
+        for command in ["SESS.GET", "SESS.PEEK", "SESS.ROTATE"] {
+            assert_eq!(c.call(&[command, "shop", &old]), Reply::Nil, "{command}");
+        }
+        assert_eq!(c.call(&["SESS.KILL", "shop", &old]).int(), 0);
+        let after = c.call(&["SESS.PEEK", "shop", &new]);
+        for field in ["id", "r", "w", "ip", "no_resave", "d"] {
+            assert_eq!(after.field(field), before.field(field), "{field}");
+        }
+        assert!(after.field("ttl").unwrap().int() <= 600);
+        assert_eq!(after.field("idle"), Some(Reply::Int(0)));
+        assert_eq!(soid_tokens(&mut c, "shop", "u"), [new.clone()]);
+        assert_eq!(c.call(&["EXISTS", &format!("rs:{{shop}}:{old}")]).int(), 0);
+        assert_eq!(c.call(&["SESS.KILL", "shop", &new]).int(), 1);
+    }
+    let mut c = server.client();
+    assert_eq!(
+        c.call(&["SESS.ROTATE", "shop", &"x".repeat(64)]),
+        Reply::Nil
+    );
+    let e = c.call(&["SESS.ROTATE", "shop", "bad"]);
+    assert!(e.err().starts_with("ERR invalid token"));
+}
+
+#[test]
+fn the_new_writes_reach_a_replica_without_the_module_as_plain_effects() {
+    let master = Server::start();
+    let replica = common::replica_of(&master, common::Options::default().without_module());
+    let mut m = master.client();
+    let mut r = replica.client();
+    let keep = create(&mut m, "shop", "u", &[]);
+    create(&mut m, "shop", "u", &[]);
+    let rotated = m.call(&["SESS.ROTATE", "shop", &keep]).text();
+    assert_eq!(
+        m.call(&["SESS.KILLSOID", "shop", "u", "EXCEPT", &rotated])
+            .int(),
+        1
+    );
+    m.call(&["SESS.PEEK", "shop", &rotated]);
+    assert!(in_sync(&mut m, &mut r));
+    assert_eq!(r.call(&["DEBUG", "DIGEST"]), m.call(&["DEBUG", "DIGEST"]));
+    assert_eq!(common::keys(&mut r), common::keys(&mut m));
+    let stats = r.call(&["INFO", "commandstats"]).text().to_lowercase();
+    assert!(!stats.contains("cmdstat_sess."), "{stats}");
+}
+
+/// The next keyspace notification: (channel, event).
+fn next_event(c: &mut Client) -> (String, String) {
+    let message = c.read().expect("a notification").array();
+    (message[2].text(), message[3].text())
+}
+
+#[test]
+fn every_session_event_is_announced_once_on_the_users_index_key_without_its_token() {
+    let server = Server::start();
+    let mut c = server.client();
+    assert!(c
+        .call(&["CONFIG", "SET", "notify-keyspace-events", "Kd"])
+        .is_simple("OK"));
+    let mut events = server.client();
+    events.call(&["PSUBSCRIBE", "__keyspace@0__:rs:{shop}:us:*"]);
+
+    let a = create(&mut c, "shop", "u:1", &[]);
+    let b = create(&mut c, "shop", "u:1", &[]);
+    let short = create(&mut c, "shop", "u:1", &["TTL", "10"]);
+    let rotated = c.call(&["SESS.ROTATE", "shop", &a]).text();
+    assert_eq!(c.call(&["SESS.KILL", "shop", &b]).int(), 1);
+    c.call(&["SESS.GET", "shop", &rotated]);
+    c.call(&["SESS.SET", "shop", &rotated, r#"{"a":1}"#]);
+    create(&mut c, "shop", "v", &[]);
+    assert_eq!(c.call(&["SESS.KILLALL", "shop"]).int(), 3);
+
+    let expected = [
+        ("u:1", "sess.created"),
+        ("u:1", "sess.created"),
+        ("u:1", "sess.created"),
+        ("u:1", "sess.rotated"),
+        ("u:1", "sess.killed"),
+        ("v", "sess.created"),
+    ];
+    let mut seen: Vec<(String, String)> =
+        expected.iter().map(|_| next_event(&mut events)).collect();
+    // KILLALL announces its three sessions, user by user.
+    let mut killall: Vec<(String, String)> = (0..3).map(|_| next_event(&mut events)).collect();
+    killall.sort();
+    seen.extend(killall);
+    let want: Vec<(String, String)> = expected
+        .iter()
+        .chain(&[
+            ("u:1", "sess.killed"),
+            ("u:1", "sess.killed"),
+            ("v", "sess.killed"),
+        ])
+        .map(|(id, e)| (format!("__keyspace@0__:rs:{{shop}}:us:{id}"), e.to_string()))
+        .collect();
+    assert_eq!(seen, want);
+    for (channel, _) in &seen {
+        for token in [&a, &b, &short, &rotated] {
+            assert!(!channel.contains(token.as_str()));
+        }
+    }
+
+    // The sweeper announces what expires.
+    let mut c = server.client();
+    let expiring = create(&mut c, "shop", "w", &["TTL", "10"]);
+    assert_eq!(next_event(&mut events).1, "sess.created");
+    let (channel, event) = next_event(&mut events);
+    assert_eq!(event, "sess.expired");
+    assert!(channel.ends_with(":us:w") && !channel.contains(&expiring));
 }

@@ -6,15 +6,16 @@ mod common;
 
 use common::{create, Client, Reply, Server};
 
-const COMMANDS: [(&str, usize, usize); 10] = [
+const COMMANDS: [(&str, usize, usize); 11] = [
     // name, fewest and most arguments after the name (None = unbounded options)
     ("SESS.CREATE", 3, 8),
     ("SESS.GET", 2, 2),
     ("SESS.PEEK", 2, 2),
+    ("SESS.ROTATE", 2, 2),
     ("SESS.SET", 3, 3),
     ("SESS.KILL", 2, 2),
     ("SESS.KILLALL", 1, 1),
-    ("SESS.KILLSOID", 2, 2),
+    ("SESS.KILLSOID", 2, 4),
     ("SESS.SOID", 2, 2),
     ("SESS.SOAPP", 2, 2),
     ("SESS.ACTIVITY", 2, 2),

@@ -444,6 +444,7 @@ fn commands_declare_the_app_as_their_key() {
         vec!["SESS.CREATE", "myapp", "id", "ip"],
         vec!["SESS.GET", "myapp", &tok],
         vec!["SESS.PEEK", "myapp", &tok],
+        vec!["SESS.ROTATE", "myapp", &tok],
         vec!["SESS.SET", "myapp", &tok, "{}"],
         vec!["SESS.KILL", "myapp", &tok],
         vec!["SESS.KILLALL", "myapp"],

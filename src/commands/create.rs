@@ -6,13 +6,11 @@ use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 use crate::args;
 use crate::config::{DEFAULT_TTL, MAX_DATA_BYTES};
 use crate::data::{self, Patch};
-use crate::error::{internal, syntax};
+use crate::error::syntax;
 use crate::expiry;
-use crate::redis_key::Kind;
 use crate::session::Session;
 use crate::stats;
 use crate::store::Store;
-use crate::token;
 
 pub struct Create<'a> {
     app: &'a [u8],
@@ -60,7 +58,7 @@ impl<'a> Create<'a> {
             Some(patch) => data::apply(None, patch, max_data_bytes)?,
             None => None,
         };
-        let (token, mut key) = unused_token(&store)?;
+        let (token, mut key) = store.unused_token()?;
 
         // Each string is made once and serves as hash value, index member
         // and replicated argument alike.
@@ -81,24 +79,9 @@ impl<'a> Create<'a> {
         expiry::session_expires(ctx, self.app, session.expires_at());
         store.record_activity(&mut activity, &session.id);
         stats::CREATED.add(1);
+        store.announce(c"sess.created", self.id);
         Ok(RedisValue::StringBuffer(token.to_vec()))
     }
-}
-
-/// Draws tokens until one names no existing key. With 381 random bits a
-/// second draw is already beyond belief; the bound only guarantees the loop
-/// ends.
-fn unused_token(
-    store: &Store,
-) -> Result<([u8; args::TOKEN_LEN], crate::redis_key::Key), RedisError> {
-    for _ in 0..8 {
-        let token = token::generate();
-        let key = crate::redis_key::Key::open(store.ctx(), &store.keys.session(&token), true);
-        if key.kind() == Kind::Empty {
-            return Ok((token, key));
-        }
-    }
-    Err(internal("could not draw an unused session token"))
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {

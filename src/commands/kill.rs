@@ -39,7 +39,10 @@ impl<'a> Kill<'a> {
                 store.index_remove(&mut activity, &session.id);
             }
         }
-        stats::KILLED.add(i64::from(live));
+        if live {
+            stats::KILLED.add(1);
+            store.announce(c"sess.killed", id);
+        }
         Ok(RedisValue::Integer(i64::from(live)))
     }
 }

@@ -33,7 +33,7 @@ impl<'a> KillAll<'a> {
             // rather than fail halfway through.
             let mut user = crate::redis_key::Key::open(ctx, &store.keys.user_sessions(id), true);
             if user.kind() == Kind::ZSet {
-                removed += remove_user(&store, &mut user, id);
+                removed += remove_user(&store, &mut user, id, None);
             }
         }
         store.delete(&mut expiry);

@@ -1,23 +1,32 @@
-//! `SESS.KILLSOID app id`: removes every session of one user ("log out
-//! everywhere"). Replies with the number of live sessions removed.
+//! `SESS.KILLSOID app id [EXCEPT token]`: removes every session of one user
+//! ("log out everywhere"), or with EXCEPT every session but the one the user
+//! is using ("log out the other devices"). Replies with the number of live
+//! sessions removed. The user leaves ACTIVITY unless a session remains.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
+use crate::error::syntax;
+use crate::redis_key::{Key, Kind};
 use crate::stats;
 use crate::store::{Removal, Store};
 
 pub struct KillSoid<'a> {
     app: &'a [u8],
     id: &'a [u8],
+    except: Option<&'a [u8]>,
 }
 
 impl<'a> KillSoid<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
-        Ok(KillSoid {
-            app: args::app(args[0])?,
-            id: args::id(args[1])?,
-        })
+        let app = args::app(args[0])?;
+        let id = args::id(args[1])?;
+        let except = match &args[2..] {
+            [] => None,
+            [option, token] if option.eq_ignore_ascii_case(b"EXCEPT") => Some(args::token(token)?),
+            _ => return Err(syntax()),
+        };
+        Ok(KillSoid { app, id, except })
     }
 
     pub fn run(self, ctx: &Context) -> RedisResult {
@@ -25,28 +34,75 @@ impl<'a> KillSoid<'a> {
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
-        let removed = remove_user(&store, &mut user, self.id);
+        // Kept only when it is a live session of this very user.
+        let keep = self.except.filter(|token| {
+            store
+                .open_session(token, false)
+                .ok()
+                .and_then(|key| store.read(&key))
+                .is_some_and(|s| s.id.as_slice() == self.id && s.is_live(store.now))
+        });
+        let removed = remove_user(&store, &mut user, self.id, keep);
         let id = store.string(self.id);
-        store.index_remove(&mut expiry, &id);
-        store.index_remove(&mut activity, &id);
+        if user.kind() == Kind::Empty {
+            store.index_remove(&mut expiry, &id);
+            store.index_remove(&mut activity, &id);
+        } else {
+            store.reschedule_user(&mut expiry, &user, &id);
+        }
         Ok(RedisValue::Integer(removed))
     }
 }
 
-/// Deletes every session listed in a user's index, then the index itself.
-/// Returns how many of them were live.
-pub fn remove_user(store: &Store, user: &mut crate::redis_key::Key, id: &[u8]) -> i64 {
+/// Deletes every session listed in a user's index but `keep`, then the
+/// index itself (or, keeping one, the other entries). Returns how many of
+/// them were live.
+pub fn remove_user(store: &Store, user: &mut Key, id: &[u8], keep: Option<&[u8]>) -> i64 {
     let tokens = user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX);
-    let live = tokens
-        .iter()
-        .filter(|(token, _)| store.remove_session(token.as_slice(), id) == Removal::Live)
-        .count();
-    store.delete(user);
-    stats::KILLED.add(live as i64);
-    live as i64
+    let mut live = 0;
+    for (token, _) in tokens.iter().filter(|(t, _)| Some(t.as_slice()) != keep) {
+        if store.remove_session(token.as_slice(), id) == Removal::Live {
+            live += 1;
+            store.announce(c"sess.killed", id);
+        }
+        if keep.is_some() {
+            store.index_remove(user, token);
+        }
+    }
+    if keep.is_none() {
+        store.delete(user);
+    }
+    stats::KILLED.add(live);
+    live
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    let args = super::arguments(&args, 2, 2)?;
+    super::redact(ctx, &args, &[4]);
+    let args = super::arguments(&args, 2, 4)?;
     KillSoid::parse(&args)?.run(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn except_takes_one_token() {
+        let token = [b'a'; 64];
+        let parsed = KillSoid::parse(&[b"app", b"u", b"except", &token]).unwrap();
+        assert_eq!(parsed.except, Some(&token[..]));
+        for bad in [
+            &[&b"app"[..], b"u", b"EXCEPT"][..],
+            &[b"app", b"u", b"KEEP", &token],
+        ] {
+            assert_eq!(
+                KillSoid::parse(bad).err().unwrap().to_string(),
+                "ERR syntax error"
+            );
+        }
+        let e = KillSoid::parse(&[b"app", b"u", b"EXCEPT", b"short"])
+            .err()
+            .unwrap();
+        assert!(e.to_string().starts_with("ERR invalid token"));
+    }
 }

@@ -15,6 +15,7 @@ pub mod kill;
 pub mod killall;
 pub mod killsoid;
 pub mod peek;
+pub mod rotate;
 pub mod set;
 pub mod soapp;
 pub mod soid;

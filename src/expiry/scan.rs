@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use redis_module::{raw, Context, RedisString};
 
 use super::registry;
-use super::sweep::{check_session, reschedule_user};
+use super::sweep::check_session;
 use crate::api::call;
 use crate::config::{self, SWEEP_INTERVAL_MS};
 use crate::keys::{self, Parsed};
@@ -145,7 +145,7 @@ fn check_orphan(store: &Store, app: &[u8], token: &[u8]) {
         return;
     };
     check_session(store, &mut user, &token, session.id.as_slice());
-    reschedule_user(store, &mut expiry, &user, &session.id);
+    store.reschedule_user(&mut expiry, &user, &session.id);
     if user.kind() == Kind::ZSet {
         super::session_expires(store.ctx(), app, session.expires_at());
     }

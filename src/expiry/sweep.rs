@@ -143,17 +143,8 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) 
     for (token, _) in &due {
         check_session(store, &mut user, token, id.as_slice());
     }
-    reschedule_user(store, expiry, &user, id);
+    store.reschedule_user(expiry, &user, id);
     due.len().max(1)
-}
-
-/// Puts the user in the expiry index at the earliest bound of their
-/// sessions, or takes them out when they have none left.
-pub(super) fn reschedule_user(store: &Store, expiry: &mut Key, user: &Key, id: &RedisString) {
-    match user.zset_first() {
-        None => store.index_remove(expiry, id),
-        Some((_, next)) => store.index_set(expiry, id, next as i64),
-    }
 }
 
 /// Settles one index entry: an expired session is deleted with its entry, a
@@ -172,6 +163,7 @@ pub(super) fn check_session(store: &Store, user: &mut Key, token: &RedisString, 
             store.delete(&mut key);
             store.index_remove(user, token);
             stats::EXPIRED.add(1);
+            store.announce(c"sess.expired", id);
         }
         // Missing, not a session, or another user's: only the entry is stale.
         _ => store.index_remove(user, token),
