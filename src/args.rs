@@ -69,6 +69,11 @@ pub fn ttl(raw: &[u8]) -> Result<i64, RedisError> {
     seconds(raw).ok_or_else(|| invalid("ttl", SECONDS_EXPECTED))
 }
 
+/// An absolute session lifetime in seconds (CREATE ... MAXAGE).
+pub fn maxage(raw: &[u8]) -> Result<i64, RedisError> {
+    seconds(raw).ok_or_else(|| invalid("maxage", SECONDS_EXPECTED))
+}
+
 /// A look-back window in seconds (SOAPP, ACTIVITY).
 pub fn dt(raw: &[u8]) -> Result<i64, RedisError> {
     seconds(raw).ok_or_else(|| invalid("dt", SECONDS_EXPECTED))

@@ -45,12 +45,13 @@ impl Reply {
         unsafe { call!(RedisModule_ReplyWithMap(self.ctx, len as c_long) or 0) };
     }
 
-    /// One session: `[token] id r w ttl idle ip [no_resave] [d]`.
+    /// One session: `[token] id r w ttl idle ip [no_resave] [maxage] [d]`.
     pub fn session<B: Bytes>(&self, token: Option<&[u8]>, view: &View<'_, B>) {
         let s = view.session;
         let fields = 6
             + usize::from(token.is_some())
             + usize::from(s.no_resave)
+            + usize::from(view.maxage.is_some())
             + usize::from(view.d.is_some());
         self.map(fields);
         if let Some(token) = token {
@@ -72,6 +73,10 @@ impl Reply {
         if s.no_resave {
             self.bulk(b"no_resave");
             self.int(1);
+        }
+        if let Some(left) = view.maxage {
+            self.bulk(b"maxage");
+            self.int(left);
         }
         if let Some(d) = view.d {
             self.bulk(b"d");
@@ -101,6 +106,8 @@ pub struct View<'a, B> {
     pub w: i64,
     pub ttl: i64,
     pub idle: i64,
+    /// Seconds left of a MAXAGE session's absolute lifetime.
+    pub maxage: Option<i64>,
     pub d: Option<&'a [u8]>,
 }
 
@@ -113,6 +120,7 @@ impl<'a, B: Bytes> View<'a, B> {
             w: session.w,
             ttl: session.visible_ttl(now),
             idle: session.idle(now),
+            maxage: session.maxage_left(now),
             d: session.d.as_ref().map(Bytes::bytes),
         }
     }

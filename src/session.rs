@@ -23,6 +23,9 @@ pub struct Session<B> {
     /// left after `la` (so `la + ttl` stays the fixed end of its life).
     pub ttl: i64,
     pub no_resave: bool,
+    /// For a session created with MAXAGE: the last second it may live
+    /// (unix seconds), whatever its activity.
+    pub maxage_at: Option<i64>,
     /// The data object as JSON text, absent when the session has no data.
     pub d: Option<B>,
 }
@@ -75,13 +78,22 @@ impl<B> Session<B> {
     /// a tampered `la` cannot make a session immortal either.
     pub fn is_live(&self, now: i64) -> bool {
         let idle = now.saturating_sub(self.la);
-        (-MAX_SECONDS..=self.ttl).contains(&idle)
+        (-MAX_SECONDS..=self.ttl).contains(&idle) && self.maxage_at.is_none_or(|end| now <= end)
+    }
+
+    /// Whole seconds left of a MAXAGE session's absolute lifetime.
+    pub fn maxage_left(&self, now: i64) -> Option<i64> {
+        self.maxage_at.map(|end| end.saturating_sub(now).max(0))
     }
 
     /// The first second at which the session counts as expired; the sweeper
     /// removes it once the clock reaches this.
     pub fn expires_at(&self) -> i64 {
-        self.la.saturating_add(self.ttl).saturating_add(1)
+        let idle_end = self.la.saturating_add(self.ttl).saturating_add(1);
+        match self.maxage_at {
+            Some(end) => idle_end.min(end.saturating_add(1)),
+            None => idle_end,
+        }
     }
 
     /// The ttl a client sees: the configured ttl, or for a `no_resave`
@@ -131,6 +143,7 @@ mod tests {
             la,
             ttl,
             no_resave,
+            maxage_at: None,
             d: None,
         }
     }
@@ -211,6 +224,22 @@ mod tests {
         let clock_stepped_back = session(1005, 10, false);
         assert!(clock_stepped_back.is_live(1000));
         assert_eq!(clock_stepped_back.idle(1000), 0);
+    }
+
+    #[test]
+    fn maxage_ends_a_session_however_active() {
+        let mut s = session(1000, 600, false);
+        s.maxage_at = Some(1030);
+        assert!(s.is_live(1030));
+        assert!(!s.is_live(1031));
+        assert_eq!(s.expires_at(), 1031);
+        assert_eq!(s.maxage_left(1010), Some(20));
+        assert_eq!(s.maxage_left(2000), Some(0));
+        s.la = 1029;
+        assert!(!s.is_live(1031), "activity does not extend it");
+        s.maxage_at = Some(i64::MAX);
+        assert_eq!(s.expires_at(), 1029 + 600 + 1);
+        assert_eq!(session(1000, 10, false).maxage_left(1000), None);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub static LAST_ACTIVITY: StaticString = StaticString::new(c"la");
 pub static TTL: StaticString = StaticString::new(c"ttl");
 pub static DATA: StaticString = StaticString::new(c"d");
 pub static NO_RESAVE: StaticString = StaticString::new(c"no_resave");
+/// Only in sessions created with MAXAGE: the last second they may live.
+pub static MAXAGE_AT: StaticString = StaticString::new(c"maxage_at");
 static ONE: StaticString = StaticString::new(c"1");
 
 /// A session as read from its hash.
@@ -57,6 +59,8 @@ struct FoundFields {
     la: Option<i64>,
     ttl: Option<i64>,
     no_resave: bool,
+    /// None: no such field; Some(None): a field that is not an integer.
+    maxage_at: Option<Option<i64>>,
     d: Option<RedisString>,
 }
 
@@ -143,6 +147,7 @@ impl<'a> Store<'a> {
                 f if f == LAST_ACTIVITY.bytes() => found.la = int(),
                 f if f == TTL.bytes() => found.ttl = int(),
                 f if f == NO_RESAVE.bytes() => found.no_resave = value.bytes() == ONE.bytes(),
+                f if f == MAXAGE_AT.bytes() => found.maxage_at = Some(int()),
                 f if f == DATA.bytes() => found.d = Some(value.keep(self.ctx)),
                 _ => {}
             }
@@ -155,6 +160,11 @@ impl<'a> Store<'a> {
             la: found.la?,
             ttl: found.ttl?,
             no_resave: found.no_resave,
+            // A malformed deadline makes the hash unreadable, never immortal.
+            maxage_at: match found.maxage_at {
+                None => None,
+                Some(end) => Some(end?),
+            },
             d: found.d,
         })
     }
@@ -178,6 +188,9 @@ impl<'a> Store<'a> {
         }
         if session.no_resave {
             effect.set(key, &NO_RESAVE, &ONE);
+        }
+        if let Some(end) = session.maxage_at {
+            effect.set(key, &MAXAGE_AT, &self.int(end));
         }
         key.notify(NotifyEvent::HASH, c"hset");
         self.replicate(c"HSET", effect.args());
@@ -373,9 +386,9 @@ impl<'a> Store<'a> {
 
 /// The arguments of one replicated HSET, gathered while the same strings are
 /// written to the hash: every field written is also replicated, however many
-/// there are (a session has at most 8, which fit on the stack).
+/// there are (a session has at most 9, which fit on the stack).
 struct Effect {
-    args: InlineVec<*mut raw::RedisModuleString, 17>,
+    args: InlineVec<*mut raw::RedisModuleString, 19>,
 }
 
 impl Effect {

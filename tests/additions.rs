@@ -318,3 +318,94 @@ fn every_session_event_is_announced_once_on_the_users_index_key_without_its_toke
     assert_eq!(event, "sess.expired");
     assert!(channel.ends_with(":us:w") && !channel.contains(&expiring));
 }
+
+#[test]
+fn maxage_ends_a_session_at_its_deadline_however_active_it_is() {
+    let server = Server::start();
+    let mut c = server.client3();
+    let plain = create(&mut c, "shop", "u", &["DATA", r#"{"a":1}"#]);
+    let bounded = create(
+        &mut c,
+        "shop",
+        "u",
+        &[
+            "MAXAGE",
+            "10",
+            "TTL",
+            "600",
+            "NORESAVE",
+            "DATA",
+            r#"{"a":1}"#,
+        ],
+    );
+    let created = common::la(&mut c, "shop", &bounded);
+
+    // A session without MAXAGE is stored and shown exactly as before.
+    let fields: Vec<String> = c
+        .call(&["HGETALL", &format!("rs:{{shop}}:{plain}")])
+        .pairs()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(fields, ["id", "r", "w", "ip", "la", "ttl", "d"]);
+    let got = c.call(&["SESS.GET", "shop", &plain]);
+    assert_eq!(got.field("maxage"), None);
+
+    let names =
+        |reply: &Reply| -> Vec<String> { reply.pairs().into_iter().map(|(k, _)| k).collect() };
+    let got = c.call(&["SESS.GET", "shop", &bounded]);
+    assert_eq!(
+        names(&got),
+        [
+            "id",
+            "r",
+            "w",
+            "ttl",
+            "idle",
+            "ip",
+            "no_resave",
+            "maxage",
+            "d"
+        ]
+    );
+    let left = got.field("maxage").unwrap().int();
+    assert!((9..=10).contains(&left), "{left}");
+    let listed = c.call(&["SESS.SOID", "shop", "u"]).array();
+    assert!(listed.iter().all(|s| names(s)[0] == "token"));
+    let rotated = c.call(&["SESS.ROTATE", "shop", &bounded]).text();
+
+    // In use all along, it still ends at its deadline and is swept.
+    while common::server_now(&mut c) < (created + 10) as f64 {
+        assert!(c
+            .call(&["SESS.GET", "shop", &rotated])
+            .field("id")
+            .is_some());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    common::sleep_until(&mut c, (created + 11) as f64);
+    assert_eq!(c.call(&["SESS.GET", "shop", &rotated]), Reply::Nil);
+    assert!(eventually(2, || c
+        .call(&["EXISTS", &format!("rs:{{shop}}:{rotated}")])
+        .int()
+        == 0));
+    assert_eq!(c.call(&["SESS.SOID", "shop", "u"]).array().len(), 1);
+
+    for bad in ["9", "31536001", "x", "-10"] {
+        let e = c.call(&["SESS.CREATE", "shop", "u", "ip", "MAXAGE", bad]);
+        assert_eq!(
+            e.err(),
+            "ERR invalid maxage: expected an integer from 10 to 31536000"
+        );
+    }
+    let e = c.call(&[
+        "SESS.CREATE",
+        "shop",
+        "u",
+        "ip",
+        "MAXAGE",
+        "10",
+        "MAXAGE",
+        "10",
+    ]);
+    assert_eq!(e.err(), "ERR syntax error");
+}

@@ -1,5 +1,5 @@
-//! `SESS.CREATE app id ip [TTL ttl] [DATA json] [NORESAVE]`: a new session,
-//! replied with its token.
+//! `SESS.CREATE app id ip [TTL ttl] [DATA json] [NORESAVE] [MAXAGE seconds]`:
+//! a new session, replied with its token.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -19,6 +19,7 @@ pub struct Create<'a> {
     ttl: Option<i64>,
     data: Option<Patch>,
     no_resave: bool,
+    maxage: Option<i64>,
 }
 
 impl<'a> Create<'a> {
@@ -31,6 +32,7 @@ impl<'a> Create<'a> {
             ttl: None,
             data: None,
             no_resave: false,
+            maxage: None,
         };
         let mut options = args[3..].iter();
         while let Some(option) = options.next() {
@@ -43,6 +45,9 @@ impl<'a> Create<'a> {
                     create.data = Some(data::parse_patch(json, max_data_bytes)?);
                 }
                 b"NORESAVE" if !create.no_resave => create.no_resave = true,
+                b"MAXAGE" if create.maxage.is_none() => {
+                    create.maxage = Some(args::maxage(options.next().ok_or_else(syntax)?)?);
+                }
                 _ => return Err(syntax()),
             }
         }
@@ -70,6 +75,7 @@ impl<'a> Create<'a> {
             la: store.now,
             ttl: self.ttl.unwrap_or(default_ttl),
             no_resave: self.no_resave,
+            maxage_at: self.maxage.map(|seconds| store.now + seconds),
             d: data.map(|text| store.string(text.as_bytes())),
         };
         let token_string = store.string(&token);

@@ -57,6 +57,7 @@ impl<'a> Set<'a> {
             w,
             ttl: session.visible_ttl(store.now),
             idle: 0,
+            maxage: session.maxage_left(store.now),
             d: new_data.as_deref().map(str::as_bytes),
         };
         reply.session(None, &view);
