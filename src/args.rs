@@ -74,6 +74,13 @@ pub fn maxage(raw: &[u8]) -> Result<i64, RedisError> {
     seconds(raw).ok_or_else(|| invalid("maxage", SECONDS_EXPECTED))
 }
 
+/// The most live sessions a user may keep (CREATE ... MAXSESSIONS).
+pub fn max_sessions(raw: &[u8]) -> Result<usize, RedisError> {
+    in_range(raw, 1, 10_000)
+        .map(|n| n as usize)
+        .ok_or_else(|| invalid("maxsessions", "expected an integer from 1 to 10000"))
+}
+
 /// A look-back window in seconds (SOAPP, ACTIVITY).
 pub fn dt(raw: &[u8]) -> Result<i64, RedisError> {
     seconds(raw).ok_or_else(|| invalid("dt", SECONDS_EXPECTED))

@@ -409,3 +409,51 @@ fn maxage_ends_a_session_at_its_deadline_however_active_it_is() {
     ]);
     assert_eq!(e.err(), "ERR syntax error");
 }
+
+#[test]
+fn maxsessions_removes_the_least_recently_active_sessions_beyond_the_cap() {
+    let master = Server::start();
+    let replica = common::replica_of(&master, common::Options::default().without_module());
+    let mut c = master.client();
+    let now = common::server_now(&mut c) as i64;
+    let oldest = create(&mut c, "shop", "u", &[]);
+    let older = create(&mut c, "shop", "u", &[]);
+    let recent = create(&mut c, "shop", "u", &[]);
+    let other_user = create(&mut c, "shop", "v", &[]);
+    for (token, ago) in [(&oldest, 100), (&older, 50), (&recent, 10)] {
+        c.call(&[
+            "HSET",
+            &format!("rs:{{shop}}:{token}"),
+            "la",
+            &(now - ago).to_string(),
+        ]);
+    }
+
+    let newest = create(&mut c, "shop", "u", &["MAXSESSIONS", "2"]);
+    let mut left = soid_tokens(&mut c, "shop", "u");
+    left.sort();
+    let mut want = vec![recent.clone(), newest.clone()];
+    want.sort();
+    assert_eq!(left, want);
+    for gone in [&oldest, &older] {
+        assert_eq!(c.call(&["EXISTS", &format!("rs:{{shop}}:{gone}")]).int(), 0);
+    }
+    assert_eq!(info_field(&mut c, "sess_evicted"), 2);
+    assert_eq!(soid_tokens(&mut c, "shop", "v"), [other_user]);
+
+    // The new session is never the one removed.
+    let only = create(&mut c, "shop", "u", &["maxsessions", "1"]);
+    assert_eq!(soid_tokens(&mut c, "shop", "u"), [only]);
+    assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "60"]).int(), 2);
+
+    let mut r = replica.client();
+    assert!(in_sync(&mut c, &mut r));
+    assert_eq!(r.call(&["DEBUG", "DIGEST"]), c.call(&["DEBUG", "DIGEST"]));
+    for bad in ["0", "10001", "x"] {
+        let e = c.call(&["SESS.CREATE", "shop", "u", "ip", "MAXSESSIONS", bad]);
+        assert_eq!(
+            e.err(),
+            "ERR invalid maxsessions: expected an integer from 1 to 10000"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use common::{create, Client, Reply, Server};
 
 const COMMANDS: [(&str, usize, usize); 11] = [
     // name, fewest and most arguments after the name (None = unbounded options)
-    ("SESS.CREATE", 3, 10),
+    ("SESS.CREATE", 3, 12),
     ("SESS.GET", 2, 2),
     ("SESS.PEEK", 2, 2),
     ("SESS.ROTATE", 2, 2),

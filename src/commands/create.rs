@@ -1,5 +1,5 @@
-//! `SESS.CREATE app id ip [TTL ttl] [DATA json] [NORESAVE] [MAXAGE seconds]`:
-//! a new session, replied with its token.
+//! `SESS.CREATE app id ip [TTL ttl] [DATA json] [NORESAVE] [MAXAGE seconds]
+//! [MAXSESSIONS n]`: a new session, replied with its token.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -8,6 +8,7 @@ use crate::config::{DEFAULT_TTL, MAX_DATA_BYTES};
 use crate::data::{self, Patch};
 use crate::error::syntax;
 use crate::expiry;
+use crate::redis_key::Key;
 use crate::session::Session;
 use crate::stats;
 use crate::store::Store;
@@ -20,6 +21,7 @@ pub struct Create<'a> {
     data: Option<Patch>,
     no_resave: bool,
     maxage: Option<i64>,
+    max_sessions: Option<usize>,
 }
 
 impl<'a> Create<'a> {
@@ -33,6 +35,7 @@ impl<'a> Create<'a> {
             data: None,
             no_resave: false,
             maxage: None,
+            max_sessions: None,
         };
         let mut options = args[3..].iter();
         while let Some(option) = options.next() {
@@ -45,6 +48,10 @@ impl<'a> Create<'a> {
                     create.data = Some(data::parse_patch(json, max_data_bytes)?);
                 }
                 b"NORESAVE" if !create.no_resave => create.no_resave = true,
+                b"MAXSESSIONS" if create.max_sessions.is_none() => {
+                    let n = options.next().ok_or_else(syntax)?;
+                    create.max_sessions = Some(args::max_sessions(n)?);
+                }
                 b"MAXAGE" if create.maxage.is_none() => {
                     create.maxage = Some(args::maxage(options.next().ok_or_else(syntax)?)?);
                 }
@@ -86,7 +93,42 @@ impl<'a> Create<'a> {
         store.record_activity(&mut activity, &session.id);
         stats::CREATED.add(1);
         store.announce(c"sess.created", self.id);
+        if let Some(max) = self.max_sessions {
+            evict_beyond(&store, &mut user, self.id, &token_string, max);
+        }
         Ok(RedisValue::StringBuffer(token.to_vec()))
+    }
+}
+
+/// Removes the user's least recently active live sessions until `max`
+/// remain, never `newest` (the session just created). Ties on the last
+/// active second go by token order: a session's creation time is not stored
+/// (storing it would change every session's hash).
+fn evict_beyond(store: &Store, user: &mut Key, id: &[u8], newest: &RedisString, max: usize) {
+    let mut others: Vec<(i64, RedisString)> = user
+        .zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX)
+        .into_iter()
+        .filter(|(token, _)| token.as_slice() != newest.as_slice())
+        .filter_map(|(token, _)| {
+            let key = store.open_session(token.as_slice(), false).ok()?;
+            let session = store.read(&key)?;
+            (session.id.as_slice() == id && session.is_live(store.now))
+                .then_some((session.la, token))
+        })
+        .collect();
+    // The new session counts as one of the `max`.
+    let excess = (others.len() + 1).saturating_sub(max);
+    if excess == 0 {
+        return;
+    }
+    others.sort_by(|(la_a, a), (la_b, b)| {
+        la_a.cmp(la_b).then_with(|| a.as_slice().cmp(b.as_slice()))
+    });
+    for (_, token) in others.iter().take(excess) {
+        store.remove_session(token.as_slice(), id);
+        store.index_remove(user, token);
+        stats::EVICTED.add(1);
+        store.announce(c"sess.evicted", id);
     }
 }
 
