@@ -310,6 +310,14 @@ fn every_session_event_is_announced_once_on_the_users_index_key_without_its_toke
         }
     }
 
+    // A replica applies the same changes as plain effects and announces
+    // none of them.
+    let replica = common::replica_of(&server, common::Options::default());
+    let mut quiet = replica.client();
+    quiet.call(&["CONFIG", "SET", "notify-keyspace-events", "Kd"]);
+    quiet.send_only(&["PSUBSCRIBE", "__keyspace@0__:rs:*"]);
+    quiet.read().expect("psubscribe");
+
     // The sweeper announces what expires.
     let mut c = server.client();
     let expiring = create(&mut c, "shop", "w", &["TTL", "10"]);
@@ -317,6 +325,13 @@ fn every_session_event_is_announced_once_on_the_users_index_key_without_its_toke
     let (channel, event) = next_event(&mut events);
     assert_eq!(event, "sess.expired");
     assert!(channel.ends_with(":us:w") && !channel.contains(&expiring));
+    assert!(in_sync(&mut c, &mut replica.client()));
+    quiet.send_only(&["PING"]);
+    let first = quiet.read().unwrap().array();
+    assert!(
+        first[0].text().eq_ignore_ascii_case("pong"),
+        "the replica announced {first:?}"
+    );
 }
 
 #[test]

@@ -182,3 +182,82 @@ fn a_node_that_does_not_own_the_app_redirects_the_command() {
         "{replies:?}"
     );
 }
+
+#[test]
+fn each_session_event_is_announced_exactly_once_by_the_node_that_owns_the_app() {
+    let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
+    build_cluster(&nodes);
+    let mut listeners: Vec<common::Client> = nodes
+        .iter()
+        .map(|n| {
+            let mut c = n.client();
+            c.call(&["CONFIG", "SET", "notify-keyspace-events", "Kd"]);
+            c.send_only(&["PSUBSCRIBE", "__keyspace@0__:rs:*"]);
+            c.read().expect("psubscribe");
+            c
+        })
+        .collect();
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}/", n.port))
+        .collect();
+    let client = ClusterClient::new(urls).expect("cluster client");
+    let mut con = client.get_connection().expect("cluster connection");
+    let mut call = |args: &[&str]| -> Value {
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        cmd.query::<Value>(&mut con)
+            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+    };
+
+    // Per app: 2 created, 1 rotated, 1 killed by KILL, 1 killed by KILLALL.
+    let apps: Vec<String> = (0..30).map(|i| format!("app{i:02}")).collect();
+    for app in &apps {
+        let a = text(&call(&["SESS.CREATE", app, "alice", "10.0.0.1"]));
+        let b = text(&call(&["SESS.CREATE", app, "alice", "10.0.0.1"]));
+        let rotated = text(&call(&["SESS.ROTATE", app, &a]));
+        assert_eq!(int(&call(&["SESS.KILL", app, &b])), 1);
+        assert_eq!(int(&call(&["SESS.KILLALL", app])), 1);
+        assert!(!rotated.is_empty());
+    }
+
+    let mut seen: std::collections::BTreeMap<(String, String), Vec<u16>> = Default::default();
+    for (node, listener) in nodes.iter().zip(listeners.iter_mut()) {
+        // Everything was announced before the commands replied; a PING on
+        // a subscribed connection marks the end of what this node sent.
+        listener.send_only(&["PING"]);
+        loop {
+            let message = listener.read().expect("notification").array();
+            if message[0].text().eq_ignore_ascii_case("pong") {
+                break;
+            }
+            let channel = message[2].text();
+            let app = channel
+                .split('{')
+                .nth(1)
+                .unwrap()
+                .split('}')
+                .next()
+                .unwrap()
+                .to_string();
+            seen.entry((app, message[3].text()))
+                .or_default()
+                .push(node.port);
+        }
+    }
+    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+    for app in &apps {
+        let owner = seen[&(app.clone(), "sess.created".into())][0];
+        assert!(ports.contains(&owner));
+        for (event, times) in [("sess.created", 2), ("sess.rotated", 1), ("sess.killed", 2)] {
+            assert_eq!(
+                seen.get(&(app.clone(), event.to_string())),
+                Some(&vec![owner; times]),
+                "{app} {event}"
+            );
+        }
+    }
+    assert_eq!(seen.len(), apps.len() * 3, "unexpected events: {seen:?}");
+}
