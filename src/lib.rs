@@ -14,6 +14,7 @@ mod activity_score;
 mod api;
 mod args;
 mod clock;
+mod command_docs;
 mod commands;
 mod config;
 mod data;
@@ -61,6 +62,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         return Status::Err;
     }
     info::register(ctx);
+    command_docs::register(ctx);
     expiry::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok
