@@ -152,11 +152,13 @@ async function versusPlainRedis(redis) {
 
   const pairs = [
     { name: "GET", module: ["SESS.GET", "bench", `${PREFIX}__rand_int__`], base: ["HGETALL", `rs:{bench}:${PREFIX}__rand_int__`], range: sessions },
+    { name: "PEEK", module: ["SESS.PEEK", "bench", `${PREFIX}__rand_int__`], base: ["HGETALL", `rs:{bench}:${PREFIX}__rand_int__`], range: sessions },
     { name: "SET", module: ["SESS.SET", "bench", `${PREFIX}__rand_int__`, '{"cart":"__rand_int__"}'], base: ["HSET", `rs:{bench}:${PREFIX}__rand_int__`, "d", '{"cart":"__rand_int__","theme":"dark"}'], range: sessions },
     { name: "CREATE", module: ["SESS.CREATE", "fresh", "user__rand_int__", "10.0.0.1", "DATA", '{"cart":1,"theme":"dark"}'], base: ["HSET", `rs:{plain}:${PREFIX}__rand_int__`, "id", "user", "r", "1", "w", "1", "ip", "10.0.0.1", "la", String(now), "ttl", "7200", "d", '{"cart":1,"theme":"dark"}'], range: users, reset: ["fresh", "plain"] },
     { name: "ACTIVITY", module: ["SESS.ACTIVITY", "bench", "600"], base: ["ZCOUNT", "rs:{bench}:_users", String(now - 599), "+inf"], range: 1 },
     { name: "SOID", module: ["SESS.SOID", "bench", "user__rand_int__"], base: ["HGETALL", `rs:{bench}:${PREFIX}__rand_int__`], range: users, note: "SOID returns the user's 5 sessions; the baseline reads one" },
-    // Last: its pools replace the data set.
+    // Last: their pools replace the data set.
+    { name: "ROTATE", module: ["SESS.ROTATE", "doomed", `${PREFIX}__rand_int__`], base: ["COPY", `rs:{doomedplain}:${PREFIX}__rand_int__`, `rs:{doomedplain}:r${PREFIX}__rand_int__`], range: 0, pools: true, note: "ROTATE's baseline is COPY of the hash to a new name; a client-side rotation needs five commands" },
     { name: "KILL", module: ["SESS.KILL", "doomed", `${PREFIX}__rand_int__`], base: ["DEL", `rs:{doomedplain}:${PREFIX}__rand_int__`], range: 0, pools: true },
   ];
   const rows = [];
