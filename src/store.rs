@@ -9,6 +9,7 @@
 
 use std::cell::OnceCell;
 use std::ffi::CStr;
+use std::marker::PhantomData;
 
 use redis_module::{raw, Context, NotifyEvent, RedisError, RedisString};
 
@@ -171,11 +172,14 @@ impl<'a> Store<'a> {
 
     /// Writes a new session hash (its `la` is now).
     pub fn write_new(&self, key: &mut Key, session: &StoredSession) {
+        // Every string outlives the replication below, which takes their
+        // pointers.
         let (r, w, ttl) = (
             self.int(session.r),
             self.int(session.w),
             self.int(session.ttl),
         );
+        let maxage_at = session.maxage_at.map(|end| self.int(end));
         let mut effect = Effect::new(key);
         effect.set(key, &ID, &session.id);
         effect.set(key, &READS, &r);
@@ -189,8 +193,8 @@ impl<'a> Store<'a> {
         if session.no_resave {
             effect.set(key, &NO_RESAVE, &ONE);
         }
-        if let Some(end) = session.maxage_at {
-            effect.set(key, &MAXAGE_AT, &self.int(end));
+        if let Some(end) = &maxage_at {
+            effect.set(key, &MAXAGE_AT, end);
         }
         key.notify(NotifyEvent::HASH, c"hset");
         self.replicate(c"HSET", effect.args());
@@ -386,19 +390,25 @@ impl<'a> Store<'a> {
 
 /// The arguments of one replicated HSET, gathered while the same strings are
 /// written to the hash: every field written is also replicated, however many
-/// there are (a session has at most 9, which fit on the stack).
-struct Effect {
+/// there are (a session has at most 9, which fit on the stack). It borrows
+/// each string for as long as it lives, so a temporary string, freed before
+/// the effect is replicated, does not compile.
+struct Effect<'s> {
     args: InlineVec<*mut raw::RedisModuleString, 19>,
+    strings: PhantomData<&'s ()>,
 }
 
-impl Effect {
-    fn new(key: &Key) -> Effect {
+impl<'s> Effect<'s> {
+    fn new(key: &Key) -> Effect<'s> {
         let mut args = InlineVec::new(std::ptr::null_mut());
         args.extend_from_slice(&[key.name().inner]);
-        Effect { args }
+        Effect {
+            args,
+            strings: PhantomData,
+        }
     }
 
-    fn set(&mut self, key: &mut Key, field: &impl AsRedisString, value: &impl AsRedisString) {
+    fn set(&mut self, key: &mut Key, field: &'s impl AsRedisString, value: &'s impl AsRedisString) {
         key.hash_set(field, value);
         self.args
             .extend_from_slice(&[field.redis_string(), value.redis_string()]);

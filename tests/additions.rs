@@ -238,14 +238,19 @@ fn the_new_writes_reach_a_replica_without_the_module_as_plain_effects() {
     let replica = common::replica_of(&master, common::Options::default().without_module());
     let mut m = master.client();
     let mut r = replica.client();
-    let keep = create(&mut m, "shop", "u", &[]);
+    let keep = create(&mut m, "shop", "u", &["MAXAGE", "600"]);
     create(&mut m, "shop", "u", &[]);
+    create(&mut m, "shop", "u", &["MAXSESSIONS", "3"]);
     let rotated = m.call(&["SESS.ROTATE", "shop", &keep]).text();
     assert_eq!(
         m.call(&["SESS.KILLSOID", "shop", "u", "EXCEPT", &rotated])
             .int(),
-        1
+        2
     );
+    assert!(m
+        .call(&["SESS.PEEK", "shop", &rotated])
+        .field("maxage")
+        .is_some());
     m.call(&["SESS.PEEK", "shop", &rotated]);
     assert!(in_sync(&mut m, &mut r));
     assert_eq!(r.call(&["DEBUG", "DIGEST"]), m.call(&["DEBUG", "DIGEST"]));
@@ -368,6 +373,23 @@ fn maxage_ends_a_session_at_its_deadline_however_active_it_is() {
 
     let names =
         |reply: &Reply| -> Vec<String> { reply.pairs().into_iter().map(|(k, _)| k).collect() };
+    // RESP2 clients get the same fields as a flat array.
+    let flat = server.client().call(&["SESS.PEEK", "shop", &bounded]);
+    assert!(matches!(flat, Reply::Array(_)), "{flat:?}");
+    assert_eq!(
+        names(&flat),
+        [
+            "id",
+            "r",
+            "w",
+            "ttl",
+            "idle",
+            "ip",
+            "no_resave",
+            "maxage",
+            "d"
+        ]
+    );
     let got = c.call(&["SESS.GET", "shop", &bounded]);
     assert_eq!(
         names(&got),
