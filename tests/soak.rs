@@ -1,10 +1,10 @@
-//! `make soak`: a long storm of random SESS.* calls (one million by default,
-//! `SOAK_CALLS` to change) from several RESP2 and RESP3 connections at once,
-//! while sessions expire, two replicas follow (one without the module) and
-//! the master runs `DEBUG RELOAD` twice. Afterwards the server is up, the
-//! replicas' digests equal the master's, no reply was an error, and every
-//! index entry points to a live session of its user. Not part of `make
-//! test`: it takes minutes.
+//! `make soak`: a long storm of random SESS.* calls, every command and
+//! option (one million by default, `SOAK_CALLS` to change), from several
+//! RESP2 and RESP3 connections at once, while sessions expire, two replicas
+//! follow (one without the module) and the master runs `DEBUG RELOAD` twice.
+//! Afterwards the server is up, the replicas' digests equal the master's, no
+//! reply was an error, and every index entry points to a live session of its
+//! user. Not part of `make test`: it takes minutes.
 
 mod common;
 
@@ -58,15 +58,30 @@ fn random_command(rng: &mut Rng, tokens: &[(usize, String)]) -> Vec<String> {
             if rng.below(5) == 0 {
                 c.push("NORESAVE".into());
             }
+            if rng.below(6) == 0 {
+                c.extend(["MAXAGE".into(), (10 + rng.below(30)).to_string()]);
+            }
+            if rng.below(6) == 0 {
+                c.extend(["MAXSESSIONS".into(), (1 + rng.below(4)).to_string()]);
+            }
             c
         }
-        25..=59 => vec!["SESS.GET".into(), token_app, token],
+        25..=29 => vec!["SESS.PEEK".into(), token_app, token],
+        30..=33 => vec!["SESS.ROTATE".into(), token_app, token],
+        34..=59 => vec!["SESS.GET".into(), token_app, token],
         60..=79 => {
             let json = format!(r#"{{"k{}":{},"gone":null}}"#, rng.below(5), rng.below(100));
             vec!["SESS.SET".into(), token_app, token, json]
         }
         80..=87 => vec!["SESS.KILL".into(), token_app, token],
-        88..=89 => vec!["SESS.KILLSOID".into(), app, user],
+        88 => vec!["SESS.KILLSOID".into(), app, user],
+        89 => vec![
+            "SESS.KILLSOID".into(),
+            token_app,
+            user,
+            "EXCEPT".into(),
+            token,
+        ],
         90..=93 => vec!["SESS.SOID".into(), app, user],
         94..=95 => vec!["SESS.SOAPP".into(), app, "30".into()],
         96..=98 => vec!["SESS.ACTIVITY".into(), app, "60".into()],
@@ -94,7 +109,9 @@ fn storm(port: u16, seed: u64, resp3: bool, calls: usize, done: Arc<AtomicUsize>
                     errors += 1;
                     eprintln!("{command:?} -> {e}");
                 }
-                Reply::Bulk(token) if command[0] == "SESS.CREATE" => {
+                Reply::Bulk(token)
+                    if command[0] == "SESS.CREATE" || command[0] == "SESS.ROTATE" =>
+                {
                     let app = APPS.iter().position(|a| *a == command[1]).unwrap_or(0);
                     tokens.push((app, String::from_utf8_lossy(token).into_owned()));
                     if tokens.len() > 500 {
