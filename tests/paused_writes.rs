@@ -185,9 +185,9 @@ fn cluster_failover_in_the_middle_of_a_sweep_backlog_hands_over_cleanly() {
         .text()
         .contains("cluster_state:ok")));
 
-    // 20,000 sessions expiring together, swept 10 per step, one step per
-    // millisecond: the sweeper works without a pause for about 2 s.
-    let creates: Vec<Vec<String>> = (0..20_000)
+    // 40,000 sessions expiring within a few seconds, swept 10 per step, one
+    // step per millisecond: the sweeper works without a pause for about 4 s.
+    let creates: Vec<Vec<String>> = (0..40_000)
         .map(|i| {
             [
                 "SESS.CREATE",
@@ -210,9 +210,10 @@ fn cluster_failover_in_the_middle_of_a_sweep_backlog_hands_over_cleanly() {
 
     // A manual failover pauses the master's writes while the replica
     // catches up, right in the middle of the backlog.
-    sleep_until(&mut m, expired_at + 2.3);
+    sleep_until(&mut m, expired_at + 1.0);
     let left_at_failover = session_hashes(&mut m).len();
-    assert!(left_at_failover > 1000, "no backlog: {left_at_failover}");
+    // At most about 10,000 can have been swept by now.
+    assert!(left_at_failover > 10_000, "no backlog: {left_at_failover}");
     assert!(r.call(&["CLUSTER", "FAILOVER"]).is_simple("OK"));
     assert!(
         eventually(20, || role(&replica) == "master"
