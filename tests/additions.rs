@@ -3,15 +3,7 @@
 
 mod common;
 
-use common::{create, eventually, in_sync, master_and_replica, Client, Reply, Server};
-
-fn info_field(c: &mut Client, name: &str) -> i64 {
-    let info = c.call(&["INFO", "sess"]).text();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {info}"))
-}
+use common::{create, eventually, in_sync, info_field, master_and_replica, Client, Reply, Server};
 
 fn offset(c: &mut Client) -> String {
     let info = c.call(&["INFO", "replication"]).text();
@@ -339,6 +331,19 @@ fn every_session_event_is_announced_once_on_the_users_index_key_without_its_toke
     );
 }
 
+/// The fields of a MAXAGE session's map, in the contract's order.
+const MAXAGE_MAP: [&str; 9] = [
+    "id",
+    "r",
+    "w",
+    "ttl",
+    "idle",
+    "ip",
+    "no_resave",
+    "maxage",
+    "d",
+];
+
 #[test]
 fn maxage_ends_a_session_at_its_deadline_however_active_it_is() {
     let server = Server::start();
@@ -376,35 +381,9 @@ fn maxage_ends_a_session_at_its_deadline_however_active_it_is() {
     // RESP2 clients get the same fields as a flat array.
     let flat = server.client().call(&["SESS.PEEK", "shop", &bounded]);
     assert!(matches!(flat, Reply::Array(_)), "{flat:?}");
-    assert_eq!(
-        names(&flat),
-        [
-            "id",
-            "r",
-            "w",
-            "ttl",
-            "idle",
-            "ip",
-            "no_resave",
-            "maxage",
-            "d"
-        ]
-    );
+    assert_eq!(names(&flat), MAXAGE_MAP);
     let got = c.call(&["SESS.GET", "shop", &bounded]);
-    assert_eq!(
-        names(&got),
-        [
-            "id",
-            "r",
-            "w",
-            "ttl",
-            "idle",
-            "ip",
-            "no_resave",
-            "maxage",
-            "d"
-        ]
-    );
+    assert_eq!(names(&got), MAXAGE_MAP);
     let left = got.field("maxage").unwrap().int();
     assert!((9..=10).contains(&left), "{left}");
     let listed = c.call(&["SESS.SOID", "shop", "u"]).array();

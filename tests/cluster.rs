@@ -48,6 +48,25 @@ fn build_cluster(nodes: &[Server]) {
     }
 }
 
+/// A cluster-aware client (redis-rs) over `nodes`, as a function that runs
+/// one command and panics on an error reply.
+fn cluster_caller(nodes: &[Server]) -> impl FnMut(&[&str]) -> Value {
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}/", n.port))
+        .collect();
+    let client = ClusterClient::new(urls).expect("cluster client");
+    let mut con = client.get_connection().expect("cluster connection");
+    move |args: &[&str]| -> Value {
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        cmd.query::<Value>(&mut con)
+            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+    }
+}
+
 fn text(v: &Value) -> String {
     match v {
         Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
@@ -67,20 +86,7 @@ fn int(v: &Value) -> i64 {
 fn fifty_apps_run_every_command_through_a_cluster_client_and_stay_in_their_slot() {
     let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
     build_cluster(&nodes);
-    let urls: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}/", n.port))
-        .collect();
-    let client = ClusterClient::new(urls).expect("cluster client");
-    let mut con = client.get_connection().expect("cluster connection");
-    let mut call = |args: &[&str]| -> Value {
-        let mut cmd = redis::cmd(args[0]);
-        for a in &args[1..] {
-            cmd.arg(*a);
-        }
-        cmd.query::<Value>(&mut con)
-            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-    };
+    let mut call = cluster_caller(&nodes);
 
     let apps: Vec<String> = (0..50).map(|i| format!("app{i:02}")).collect();
     for app in &apps {
@@ -197,20 +203,7 @@ fn each_session_event_is_announced_exactly_once_by_the_node_that_owns_the_app() 
             c
         })
         .collect();
-    let urls: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}/", n.port))
-        .collect();
-    let client = ClusterClient::new(urls).expect("cluster client");
-    let mut con = client.get_connection().expect("cluster connection");
-    let mut call = |args: &[&str]| -> Value {
-        let mut cmd = redis::cmd(args[0]);
-        for a in &args[1..] {
-            cmd.arg(*a);
-        }
-        cmd.query::<Value>(&mut con)
-            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-    };
+    let mut call = cluster_caller(&nodes);
 
     // Per app: 2 created, 1 rotated, 1 killed by KILL, 1 killed by KILLALL.
     let apps: Vec<String> = (0..30).map(|i| format!("app{i:02}")).collect();

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::wait_for_link;
 use common::{
-    create, eventually, in_sync, keys, master_and_replica, Client, Options, Reply, Server,
+    create, eventually, in_sync, info_field, keys, master_and_replica, Client, Options, Reply,
+    Server,
 };
 
 /// Everything about a key that a user could observe.
@@ -136,14 +137,6 @@ fn a_promoted_replica_sweeps_sessions_created_on_the_old_master() {
         keys(&mut r)
     );
     assert_eq!(r.call(&["SESS.GET", "shop", &token]), Reply::Nil);
-}
-
-fn info_field(c: &mut Client, name: &str) -> i64 {
-    let info = c.call(&["INFO", "sess"]).text();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {info}"))
 }
 
 #[test]

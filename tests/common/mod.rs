@@ -113,3 +113,12 @@ pub fn sessions_expiring_soon(c: &mut Client, n: usize) -> (Vec<String>, f64) {
     let last = tokens.iter().map(|t| la(c, "shop", t)).max().unwrap();
     (tokens, (last + 11) as f64)
 }
+
+/// One integer field of `INFO sess`.
+pub fn info_field(c: &mut Client, name: &str) -> i64 {
+    let info = c.call(&["INFO", "sess"]).text();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {info}"))
+}
