@@ -87,6 +87,17 @@ pub fn session_expires(ctx: &Context, app: &[u8], second: i64) {
     registry::due_by(selected_db(ctx), app, second);
 }
 
+/// Selects database `db` for the timer's context; false when the server has
+/// no such database.
+fn select_db(ctx: &Context, db: i32) -> bool {
+    // SAFETY: a timer context may select any database; an out-of-range
+    // number is refused with an error status.
+    let status = unsafe {
+        call!(RedisModule_SelectDb(ctx.get_raw(), db) or redis_module::raw::REDISMODULE_ERR as i32)
+    };
+    status == redis_module::raw::REDISMODULE_OK as i32
+}
+
 fn selected_db(ctx: &Context) -> i32 {
     // SAFETY: ctx is a live context; a notification's is selected on the
     // key's database, a command's on the client's.

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 
 use redis_module::{raw, Context, RedisString};
 
-use super::registry;
 use super::sweep::check_session;
+use super::{registry, select_db};
 use crate::api::call;
 use crate::config::{self, SWEEP_INTERVAL_MS};
 use crate::keys::{self, Parsed};
@@ -149,12 +149,4 @@ fn check_orphan(store: &Store, app: &[u8], token: &[u8]) {
     if user.kind() == Kind::ZSet {
         super::session_expires(store.ctx(), app, session.expires_at());
     }
-}
-
-fn select_db(ctx: &Context, db: i32) -> bool {
-    // SAFETY: a timer context may select any database; an out-of-range
-    // number is refused with an error status.
-    let status =
-        unsafe { call!(RedisModule_SelectDb(ctx.get_raw(), db) or raw::REDISMODULE_ERR as i32) };
-    status == raw::REDISMODULE_OK as i32
 }

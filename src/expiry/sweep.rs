@@ -4,7 +4,7 @@
 use redis_module::{Context, ContextFlags, RedisString};
 
 use super::registry::{self, AppState};
-use super::{memory_policy, scan};
+use super::{memory_policy, scan, select_db};
 use crate::api::call;
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
 use crate::redis_key::{Key, Kind};
@@ -111,11 +111,6 @@ fn prune_registry(ctx: &Context, budget: usize) {
             registry::forget(&app);
         }
     }
-}
-
-fn select_db(ctx: &Context, db: i32) {
-    // SAFETY: a timer context may select any database.
-    unsafe { call!(RedisModule_SelectDb(ctx.get_raw(), db) or 0) };
 }
 
 /// Handles users whose earliest possible expiry has come. Returns the number
