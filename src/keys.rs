@@ -53,6 +53,17 @@ impl<'a> Keys<'a> {
         self.build(&[EXPIRY])
     }
 
+    /// The app whose keys these are.
+    pub fn app(&self) -> &'a [u8] {
+        self.app
+    }
+
+    /// A name in the app's slot that is no key of the layout, to ask Redis
+    /// about the slot (cluster/guard.rs).
+    pub fn probe(&self, tail: &[u8]) -> KeyName {
+        self.build(&[tail])
+    }
+
     fn build(&self, parts: &[&[u8]]) -> KeyName {
         let mut name = InlineVec::new(0);
         for part in [self.prefix, &b":{"[..], self.app, &b"}:"[..]]

@@ -14,6 +14,7 @@ mod activity_score;
 mod api;
 mod args;
 mod clock;
+mod cluster;
 mod command_docs;
 mod commands;
 mod config;
@@ -27,6 +28,7 @@ mod panic_hook;
 mod redis_key;
 mod redis_string;
 mod reply;
+mod server_info;
 mod session;
 mod stats;
 mod store;
@@ -56,8 +58,8 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         ));
         return Status::Err;
     }
-    redis_key::enable_explicit_signals(ctx);
-    if let Err(problem) = config::load(ctx, args) {
+    set_module_options(ctx);
+    if let Err(problem) = config::load(ctx, args).and_then(|()| cluster::start(ctx)) {
         ctx.log_warning(&format!("refusing to load: {problem}"));
         return Status::Err;
     }
@@ -66,6 +68,12 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     expiry::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok
+}
+
+fn set_module_options(ctx: &Context) {
+    let options = redis_key::EXPLICIT_SIGNALS | cluster::atomic_migration_option(ctx);
+    // SAFETY: called from OnLoad with the module's context.
+    unsafe { api::call!(RedisModule_SetModuleOptions(ctx.get_raw(), options) or ()) };
 }
 
 redis_module! {

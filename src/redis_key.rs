@@ -331,17 +331,10 @@ impl Borrowed {
     }
 }
 
-/// Turns off the signal Redis sends for every key a module closed after
-/// opening it for writing; `Key` signals its real changes instead.
-pub fn enable_explicit_signals(ctx: &Context) {
-    // SAFETY: called from OnLoad with the module's context.
-    unsafe {
-        call!(RedisModule_SetModuleOptions(
-            ctx.get_raw(),
-            raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int,
-        ) or ())
-    };
-}
+/// The module option that turns off the signal Redis sends for every key a
+/// module closed after opening it for writing; `Key` signals its real
+/// changes instead.
+pub const EXPLICIT_SIGNALS: c_int = raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int;
 
 impl Drop for Key {
     fn drop(&mut self) {

@@ -5,82 +5,9 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{eventually, Options, Server};
-use redis::cluster::ClusterClient;
+use common::cluster::{build_cluster, cluster_caller, cluster_node, int, text};
+use common::Server;
 use redis::Value;
-
-fn cluster_node() -> Server {
-    Server::with(
-        Options::default()
-            .config("cluster-enabled", "yes")
-            .config("cluster-config-file", "nodes.conf")
-            .config("cluster-node-timeout", "5000"),
-    )
-}
-
-fn build_cluster(nodes: &[Server]) {
-    let addresses: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("127.0.0.1:{}", n.port))
-        .collect();
-    let out = Command::new("redis-cli")
-        .args(["--cluster", "create"])
-        .args(&addresses)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
-        .output()
-        .expect("redis-cli (from redis-tools) must be installed");
-    assert!(
-        out.status.success(),
-        "cluster create failed: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    for node in nodes {
-        let mut c = node.client();
-        assert!(
-            eventually(30, || c
-                .call(&["CLUSTER", "INFO"])
-                .text()
-                .contains("cluster_state:ok")),
-            "cluster never became ok"
-        );
-    }
-}
-
-/// A cluster-aware client (redis-rs) over `nodes`, as a function that runs
-/// one command and panics on an error reply.
-fn cluster_caller(nodes: &[Server]) -> impl FnMut(&[&str]) -> Value {
-    let urls: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}/", n.port))
-        .collect();
-    let client = ClusterClient::new(urls).expect("cluster client");
-    let mut con = client.get_connection().expect("cluster connection");
-    move |args: &[&str]| -> Value {
-        let mut cmd = redis::cmd(args[0]);
-        for a in &args[1..] {
-            cmd.arg(*a);
-        }
-        cmd.query::<Value>(&mut con)
-            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        other => panic!("expected a string, got {other:?}"),
-    }
-}
-
-fn int(v: &Value) -> i64 {
-    match v {
-        Value::Int(n) => *n,
-        other => panic!("expected an integer, got {other:?}"),
-    }
-}
 
 #[test]
 fn fifty_apps_run_every_command_through_a_cluster_client_and_stay_in_their_slot() {

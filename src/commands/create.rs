@@ -66,6 +66,10 @@ impl<'a> Create<'a> {
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        crate::cluster::need(&store, [&user, &activity, &expiry])?;
+        if self.max_sessions.is_some() {
+            crate::cluster::need_sessions(&store, &user)?;
+        }
         let data = match self.data {
             Some(patch) => data::apply(None, patch, max_data_bytes)?,
             None => None,

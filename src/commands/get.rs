@@ -4,6 +4,7 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use super::AppToken;
+use crate::cluster;
 use crate::reply::{Reply, View};
 use crate::stats;
 use crate::store::{DataChange, Store, READS};
@@ -25,6 +26,7 @@ impl<'a> Get<'a> {
         };
         stats::READS.add(1);
         let activity = store.activity_to_refresh(&session)?;
+        cluster::need(&store, activity.iter())?;
 
         let reply = Reply::new(ctx);
         reply.session(None, &View::stored(&session, store.now));

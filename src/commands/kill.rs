@@ -27,6 +27,7 @@ impl<'a> Kill<'a> {
         let mut user = store.open_index(&store.keys.user_sessions(id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        crate::cluster::need(&store, [&user, &activity, &expiry])?;
 
         let live = session.is_live(store.now);
         store.delete(&mut key);

@@ -22,6 +22,7 @@ impl<'a> KillAll<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        crate::cluster::settle(&store)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
         // Every user with a session is in the expiry index.

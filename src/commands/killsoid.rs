@@ -34,6 +34,8 @@ impl<'a> KillSoid<'a> {
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        crate::cluster::need(&store, [&user, &activity, &expiry])?;
+        crate::cluster::need_sessions(&store, &user)?;
         // Kept only when it is a live session of this very user.
         let keep = self.except.filter(|token| {
             store

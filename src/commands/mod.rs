@@ -20,10 +20,11 @@ pub mod set;
 pub mod soapp;
 pub mod soid;
 
-/// The arguments after the command name, checked against the command's
+/// The client's arguments after the command name (in a cluster, without
+/// the routing key, see cluster/route.rs), checked against the command's
 /// argument count.
 pub fn arguments(args: &[RedisString], min: usize, max: usize) -> Result<Vec<&[u8]>, RedisError> {
-    let rest = args.get(1..).unwrap_or_default();
+    let rest = crate::cluster::client_args(args);
     if (min..=max).contains(&rest.len()) {
         Ok(rest.iter().map(RedisString::as_slice).collect())
     } else {
@@ -47,11 +48,18 @@ impl<'a> AppToken<'a> {
     }
 }
 
-/// Replaces the arguments at `positions` (0 is the command name) with
+/// Replaces the client's arguments at `positions` (1 is the app) with
 /// "(redacted)" in what SLOWLOG and MONITOR show, so an operator's tools
-/// never display a live token. Done first, before any check can fail.
+/// never display a live token. In a cluster the routing key in front is
+/// redacted too when it is made of the token (position 2, `app token`).
+/// Done first, before any check can fail.
 pub fn redact(ctx: &Context, args: &[RedisString], positions: &[usize]) {
-    for &position in positions.iter().filter(|&&p| p < args.len()) {
+    let route_holds_token = crate::cluster::enabled() && positions.contains(&2);
+    let received = positions
+        .iter()
+        .map(|&p| crate::cluster::received_position(p))
+        .chain(route_holds_token.then_some(1));
+    for position in received.filter(|&p| p < args.len()) {
         // SAFETY: ctx is the live context of the running command; Redis
         // ignores positions it does not have.
         unsafe {

@@ -30,6 +30,7 @@ impl<'a> Rotate<'a> {
         let mut user = store.open_index(&store.keys.user_sessions(session.id.as_slice()), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        crate::cluster::need(&store, [&user, &activity, &expiry])?;
         let (new_token, mut new_key) = store.unused_token()?;
 
         // The session as a touch now leaves it: a no_resave session keeps its

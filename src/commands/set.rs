@@ -34,6 +34,7 @@ impl<'a> Set<'a> {
             return Ok(RedisValue::Null);
         };
         let activity = store.activity_to_refresh(&session)?;
+        crate::cluster::need(&store, activity.iter())?;
         let stored = session.d.as_ref().map(RedisString::as_slice);
         let new_data = data::apply(stored, self.patch, max_data_bytes)?;
 

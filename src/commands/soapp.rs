@@ -29,6 +29,7 @@ impl<'a> Soapp<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        crate::cluster::settle(&store)?;
         let activity = store.open_index(&store.keys.activity(), false)?;
         let active_after = store.now - self.dt;
         let users = activity.zset_range((active_after + 1) as f64, f64::INFINITY, usize::MAX);

@@ -24,6 +24,7 @@ impl<'a> Soid<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
         let user = store.open_index(&store.keys.user_sessions(self.id), false)?;
+        crate::cluster::need_sessions(&store, &user)?;
         let mut found = Vec::new();
         collect_live(&store, &user, self.id, i64::MIN, &mut found);
         newest_first(&mut found);

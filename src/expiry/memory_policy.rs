@@ -8,12 +8,9 @@
 //! is logged out) or an index (its sessions become orphans, which the keyspace
 //! scan removes once they expire).
 
-use std::ffi::CStr;
 use std::sync::Mutex;
 
 use redis_module::Context;
-
-use crate::api::call;
 
 /// The policy last seen, so each change is logged once.
 static LAST_SEEN: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -36,21 +33,7 @@ pub fn check(ctx: &Context) {
     }
 }
 
-/// `maxmemory_policy` from INFO memory: read without RM_Call, so a renamed
-/// CONFIG or INFO command does not matter.
+/// `maxmemory_policy` from INFO memory.
 fn current(ctx: &Context) -> Option<Vec<u8>> {
-    let raw = ctx.get_raw();
-    // SAFETY: the info data is freed below; the field's text lives until then.
-    unsafe {
-        let info =
-            call!(RedisModule_GetServerInfo(raw, c"memory".as_ptr()) or std::ptr::null_mut());
-        if info.is_null() {
-            return None;
-        }
-        let field = call!(RedisModule_ServerInfoGetFieldC(info, c"maxmemory_policy".as_ptr())
-            or std::ptr::null());
-        let policy = (!field.is_null()).then(|| CStr::from_ptr(field).to_bytes().to_vec());
-        call!(RedisModule_FreeServerInfo(raw, info) or ());
-        policy
-    }
+    crate::server_info::field(ctx, c"memory", c"maxmemory_policy")
 }

@@ -129,8 +129,10 @@ fn check_orphan(store: &Store, app: &[u8], token: &[u8]) {
     };
     let Some(session) = store.read(&key) else {
         // Missing a field or holding a malformed one: no command can ever
-        // return it, so it is garbage.
-        store.delete(&mut key);
+        // return it, so it is garbage (unless its slot is moving: later).
+        if crate::cluster::settled(store.ctx(), app) {
+            store.delete(&mut key);
+        }
         return;
     };
     drop(key);
@@ -140,6 +142,9 @@ fn check_orphan(store: &Store, app: &[u8], token: &[u8]) {
     let token = store.string(token);
     if session.is_live(store.now) && user.zset_score(&token).is_some() {
         return; // the common case: indexed, the sweeper has it
+    }
+    if !crate::cluster::settled(store.ctx(), app) {
+        return; // its index may be on the other node of a slot migration
     }
     let Ok(mut expiry) = store.open_index(&store.keys.expiry(), true) else {
         return;

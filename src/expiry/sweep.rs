@@ -6,6 +6,7 @@ use redis_module::{Context, ContextFlags, RedisString};
 use super::registry::{self, AppState};
 use super::{memory_policy, scan, select_db};
 use crate::api::call;
+use crate::cluster;
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
 use crate::redis_key::{Key, Kind};
 use crate::stats;
@@ -42,6 +43,14 @@ pub fn step(ctx: &Context) -> bool {
     for (app, state) in registry::due(now) {
         select_db(ctx, app.0);
         let store = Store::new(ctx, &app.1);
+        if !cluster::settled(ctx, &app.1) {
+            // Its slot is moving or not ours: hands off until it settles,
+            // and forgotten once its keys have left this node.
+            if !has_indexes(&store) {
+                registry::forget(&app);
+            }
+            continue;
+        }
         let Some(state) = visit(&store, state, &mut budget) else {
             registry::forget(&app);
             continue;
@@ -54,6 +63,12 @@ pub fn step(ctx: &Context) -> bool {
     }
     registry::resume_at(None);
     false
+}
+
+fn has_indexes(store: &Store) -> bool {
+    [store.keys.expiry(), store.keys.activity()]
+        .iter()
+        .any(|name| Key::open(store.ctx(), name, false).kind() != Kind::Empty)
 }
 
 /// Does what is due for one app within the budget. Returns the app's new

@@ -1,6 +1,7 @@
 //! Shared test support: real servers and an exact RESP client.
 #![allow(dead_code, unused_imports)]
 
+pub mod cluster;
 pub mod resp;
 pub mod server;
 
