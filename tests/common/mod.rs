@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod resp;
 pub mod server;
+pub mod traffic;
 
 pub use resp::{Client, Reply};
 pub use server::{eventually, Options, Server};
