@@ -52,6 +52,8 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_ZsetRangeEndReached,
         RedisModule_ZsetRangeCurrentElement,
         RedisModule_ZsetRangeNext,
+        RedisModule_ZsetLastInScoreRange,
+        RedisModule_ZsetRangePrev,
         RedisModule_ZsetRangeStop,
         // strings
         RedisModule_CreateString,

@@ -81,6 +81,22 @@ pub fn max_sessions(raw: &[u8]) -> Result<usize, RedisError> {
         .ok_or_else(|| invalid("maxsessions", "expected an integer from 1 to 10000"))
 }
 
+/// The most entries a listing returns (SOID, SOAPP ... LIMIT).
+pub fn limit(raw: &[u8]) -> Result<usize, RedisError> {
+    in_range(raw, 1, 100_000)
+        .map(|n| n as usize)
+        .ok_or_else(|| invalid("limit", "expected an integer from 1 to 100000"))
+}
+
+/// The optional `LIMIT count` that ends a listing's arguments.
+pub fn listing_limit(rest: &[&[u8]]) -> Result<Option<usize>, RedisError> {
+    match rest {
+        [] => Ok(None),
+        [option, count] if option.eq_ignore_ascii_case(b"LIMIT") => limit(count).map(Some),
+        _ => Err(crate::error::syntax()),
+    }
+}
+
 /// A look-back window in seconds (SOAPP, ACTIVITY).
 pub fn dt(raw: &[u8]) -> Result<i64, RedisError> {
     seconds(raw).ok_or_else(|| invalid("dt", SECONDS_EXPECTED))

@@ -103,14 +103,14 @@ const DOCS: [Doc; 11] = [
     Doc {
         name: "sess.soid",
         summary: "Lists a user's live sessions, most recently active first",
-        complexity: "O(S log S) with S the user's sessions",
-        args: &[Key("app"), Text("id")],
+        complexity: "O(S log S) with S the user's sessions (LIMIT bounds the reply, not the work)",
+        args: &[Key("app"), Text("id"), Opt("LIMIT", "count", Kind::Integer)],
     },
     Doc {
         name: "sess.soapp",
         summary: "Lists an app's sessions active within dt seconds",
-        complexity: "O(U + S log S) with U the users and S the sessions active in the window",
-        args: &[Key("app"), Integer("dt")],
+        complexity: "O(U + S log S) with U the users and S the sessions active in the window; with LIMIT, U and S count only the most recent users needed to fill it",
+        args: &[Key("app"), Integer("dt"), Opt("LIMIT", "count", Kind::Integer)],
     },
     Doc {
         name: "sess.activity",

@@ -264,6 +264,40 @@ impl Key {
         self.zset_walk(min, max, Some(after), limit)
     }
 
+    /// Visits members with `min <= score <= max`, highest score first, until
+    /// `visit` answers false.
+    pub fn zset_visit_highest(
+        &self,
+        min: f64,
+        max: f64,
+        mut visit: impl FnMut(RedisString, f64) -> bool,
+    ) {
+        if self.kind != Kind::ZSet {
+            return;
+        }
+        // SAFETY: the key is an open sorted set; the range iterator is always
+        // stopped before returning, and `visit` only reads other keys.
+        unsafe {
+            if call!(RedisModule_ZsetLastInScoreRange(self.ptr, min, max, 0, 0) or raw::REDISMODULE_ERR as c_int)
+                != raw::REDISMODULE_OK as c_int
+            {
+                return;
+            }
+            while call!(RedisModule_ZsetRangeEndReached(self.ptr) or 1) == 0 {
+                let mut score = 0.0;
+                let member = call!(RedisModule_ZsetRangeCurrentElement(self.ptr, &mut score) or std::ptr::null_mut());
+                if member.is_null() {
+                    break;
+                }
+                let member = RedisString::from_redis_module_string(self.ctx, member);
+                if !visit(member, score) || call!(RedisModule_ZsetRangePrev(self.ptr) or 0) == 0 {
+                    break;
+                }
+            }
+            call!(RedisModule_ZsetRangeStop(self.ptr) or ());
+        }
+    }
+
     /// The member with the lowest score.
     pub fn zset_first(&self) -> Option<(RedisString, f64)> {
         self.zset_range(f64::NEG_INFINITY, f64::INFINITY, 1).pop()

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{create, eventually, in_sync, info_field, master_and_replica, Client, Reply, Server};
+use common::{
+    create, eventually, in_sync, info_field, master_and_replica, server_now, Client, Reply, Server,
+};
 
 fn offset(c: &mut Client) -> String {
     let info = c.call(&["INFO", "replication"]).text();
@@ -527,4 +529,88 @@ fn command_docs_describe_every_command_and_acl_grants_them_as_a_category_where_s
     ));
     let refused = web.call(&["HGETALL", "x"]);
     assert!(refused.err().starts_with("NOPERM"), "{refused:?}");
+}
+
+/// Tokens of a listing reply, in order.
+fn listed_tokens(reply: &Reply) -> Vec<String> {
+    reply
+        .array()
+        .iter()
+        .map(|entry| entry.array()[1].text())
+        .collect()
+}
+
+#[test]
+fn limit_gives_the_first_entries_of_the_full_listing() {
+    let server = Server::start();
+    let mut c = server.client();
+    let now = server_now(&mut c) as i64;
+    // Ten users with three sessions each, active at distinct past seconds
+    // (written directly, as if they had been used then), so the order is
+    // by activity and the walk from the most recent user must stop early.
+    for user in 0..10 {
+        let id = format!("u{user}");
+        let mut newest = 0;
+        for j in 0..3 {
+            let token = create(&mut c, "shop", &id, &["TTL", "3600"]);
+            let la = now - (user * 2 + j * 3) as i64;
+            c.call(&[
+                "HSET",
+                &format!("rs:{{shop}}:{token}"),
+                "la",
+                &la.to_string(),
+            ]);
+            newest = newest.max(la);
+        }
+        c.call(&["ZADD", "rs:{shop}:_users", &newest.to_string(), &id]);
+    }
+    let full = listed_tokens(&c.call(&["SESS.SOAPP", "shop", "3600"]));
+    assert_eq!(full.len(), 30);
+    for count in [1, 2, 3, 5, 7, 10, 29, 30, 31, 100000] {
+        let limited = c.call(&["SESS.SOAPP", "shop", "3600", "LIMIT", &count.to_string()]);
+        assert_eq!(
+            listed_tokens(&limited),
+            full[..count.min(30)],
+            "SOAPP LIMIT {count}"
+        );
+    }
+    // Within a window that holds only some users.
+    let window = listed_tokens(&c.call(&["SESS.SOAPP", "shop", "40"]));
+    let limited = c.call(&["SESS.SOAPP", "shop", "40", "limit", "4"]);
+    assert_eq!(listed_tokens(&limited), window[..4]);
+
+    let full = listed_tokens(&c.call(&["SESS.SOID", "shop", "u3"]));
+    assert_eq!(full.len(), 3);
+    for count in [1, 2, 3, 4] {
+        let limited = c.call(&["SESS.SOID", "shop", "u3", "LIMIT", &count.to_string()]);
+        assert_eq!(
+            listed_tokens(&limited),
+            full[..count.min(3)],
+            "SOID LIMIT {count}"
+        );
+    }
+
+    for bad in ["0", "100001", "-1", "x", ""] {
+        for command in [
+            &["SESS.SOID", "shop", "u3"][..],
+            &["SESS.SOAPP", "shop", "60"][..],
+        ] {
+            let mut args = command.to_vec();
+            args.extend(["LIMIT", bad]);
+            let reply = c.call(&args);
+            let e = reply.err();
+            assert!(e.starts_with("ERR invalid limit"), "{args:?}: {e}");
+        }
+    }
+    for args in [
+        &["SESS.SOID", "shop", "u3", "LIMIT"][..],
+        &["SESS.SOAPP", "shop", "60", "TOP", "5"][..],
+        &["SESS.SOAPP", "shop", "60", "LIMIT", "5", "LIMIT"][..],
+    ] {
+        let reply = c.call(args);
+        assert!(
+            matches!(&reply, Reply::Error(e) if e == "ERR syntax error" || e.starts_with("ERR wrong number")),
+            "{args:?}: {reply:?}"
+        );
+    }
 }

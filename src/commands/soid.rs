@@ -1,5 +1,10 @@
-//! `SESS.SOID app id`: the user's live sessions, most recently active first,
-//! each a session map starting with its token. Nothing is touched.
+//! `SESS.SOID app id [LIMIT count]`: the user's live sessions, most recently
+//! active first, each a session map starting with its token; with LIMIT the
+//! first `count` of them. Nothing is touched.
+//!
+//! The user's index orders tokens by expiry bound, not by activity, so every
+//! session of the user is read: the work is bounded by the user's sessions,
+//! never by the app's.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
@@ -11,6 +16,7 @@ use crate::store::{Store, StoredSession};
 pub struct Soid<'a> {
     app: &'a [u8],
     id: &'a [u8],
+    limit: Option<usize>,
 }
 
 impl<'a> Soid<'a> {
@@ -18,6 +24,7 @@ impl<'a> Soid<'a> {
         Ok(Soid {
             app: args::app(args[0])?,
             id: args::id(args[1])?,
+            limit: args::listing_limit(&args[2..])?,
         })
     }
 
@@ -28,6 +35,7 @@ impl<'a> Soid<'a> {
         let mut found = Vec::new();
         collect_live(&store, &user, self.id, i64::MIN, &mut found);
         newest_first(&mut found);
+        found.truncate(self.limit.unwrap_or(usize::MAX));
         let reply = Reply::new(ctx);
         reply.sessions(store.now, &found);
         Ok(reply.done())
@@ -67,6 +75,6 @@ pub fn newest_first(found: &mut [(RedisString, StoredSession)]) {
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    let args = super::arguments(&args, 2, 2)?;
+    let args = super::arguments(&args, 2, 4)?;
     Soid::parse(&args)?.run(ctx)
 }
