@@ -579,6 +579,33 @@ fn limit_gives_the_first_entries_of_the_full_listing() {
     let limited = c.call(&["SESS.SOAPP", "shop", "40", "limit", "4"]);
     assert_eq!(listed_tokens(&limited), window[..4]);
 
+    // A whole app active in the same second: LIMIT still gives the prefix
+    // (the walk follows the activity index within the second).
+    for user in 0..10 {
+        let id = format!("same{user}");
+        for _ in 0..3 {
+            let token = create(&mut c, "rush", &id, &["TTL", "3600"]);
+            c.call(&[
+                "HSET",
+                &format!("rs:{{rush}}:{token}"),
+                "la",
+                &now.to_string(),
+            ]);
+        }
+        let score = format!("{now}.{}", [3, 7, 1, 9, 4, 0, 8, 2, 6, 5][user]);
+        c.call(&["ZADD", "rs:{rush}:_users", &score, &id]);
+    }
+    let full = listed_tokens(&c.call(&["SESS.SOAPP", "rush", "3600"]));
+    assert_eq!(full.len(), 30);
+    for count in 1..=31 {
+        let limited = c.call(&["SESS.SOAPP", "rush", "3600", "LIMIT", &count.to_string()]);
+        assert_eq!(
+            listed_tokens(&limited),
+            full[..count.min(30)],
+            "same second, LIMIT {count}"
+        );
+    }
+
     let full = listed_tokens(&c.call(&["SESS.SOID", "shop", "u3"]));
     assert_eq!(full.len(), 3);
     for count in [1, 2, 3, 4] {
