@@ -116,6 +116,53 @@ fn a_node_that_does_not_own_the_app_redirects_the_command() {
     );
 }
 
+/// The command filter that routes SESS.* commands by their real key (see
+/// tests/resharding.rs) also runs for commands queued in MULTI, called from
+/// a Lua script or re-processed after a CLIENT PAUSE, and MONITOR never
+/// shows a token, not even inside the routing key.
+#[test]
+fn commands_work_in_transactions_scripts_and_after_a_pause_on_the_owning_node() {
+    let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
+    build_cluster(&nodes);
+    let owner = common::cluster::owner_of(&nodes, common::cluster::key_slot(&nodes[0], "shop"));
+    let mut c = nodes[owner].client();
+    let token = common::create(&mut c, "shop", "alice", &[]);
+
+    c.call(&["MULTI"]);
+    c.call(&["SESS.GET", "shop", &token]);
+    c.call(&["SESS.SOID", "shop", "alice"]);
+    let done = c.call(&["EXEC"]).array();
+    assert_eq!(done[0].field("id").unwrap().text(), "alice", "{done:?}");
+    assert_eq!(done[1].array().len(), 1, "{done:?}");
+
+    let script = "return redis.call('SESS.PEEK', KEYS[1], ARGV[1])";
+    let peek = c.call(&["EVAL", script, "1", "shop", &token]);
+    assert_eq!(peek.field("r").unwrap().int(), 2, "{peek:?}");
+
+    // A write postponed by CLIENT PAUSE WRITE is filtered again when it runs
+    // (Redis 7.0): it must still find its arguments where they belong.
+    let mut admin = nodes[owner].client();
+    admin.call(&["CLIENT", "PAUSE", "300", "WRITE"]);
+    let started = std::time::Instant::now();
+    let got = c.call(&["SESS.GET", "shop", &token]);
+    assert!(
+        started.elapsed().as_millis() >= 200,
+        "the GET was not paused"
+    );
+    assert_eq!(got.field("r").unwrap().int(), 2, "{got:?}");
+
+    let mut monitor = nodes[owner].client();
+    monitor.call(&["MONITOR"]);
+    c.call(&["SESS.GET", "shop", &token]);
+    c.call(&["PING"]);
+    let mut seen = String::new();
+    while !seen.contains("PING") && !seen.contains("ping") {
+        seen.push_str(&format!("{:?}\n", monitor.read()));
+    }
+    assert!(seen.to_lowercase().contains("sess.get"), "{seen}");
+    assert!(!seen.contains(&token), "MONITOR showed the token: {seen}");
+}
+
 #[test]
 fn each_session_event_is_announced_exactly_once_by_the_node_that_owns_the_app() {
     let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();

@@ -16,21 +16,16 @@
 
 "use strict";
 
-const { execFileSync, spawn } = require("node:child_process");
+const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
-const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
-const { createClient } = require("redis");
 const RedisSessions = require("redis-sessions").default;
+const { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token } = require("./common");
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const MODULE = process.env.SESS_MODULE || path.join(ROOT, "target", "release", "libredis_sessions.so");
 const QUICK = process.argv.includes("--quick");
 const SCALE = QUICK ? 0.1 : 1;
-const PREFIX = "BenchTokenBenchTokenBenchTokenBenchTokenBenchTokenBe"; // 52 chars + 12 digits = 64
 const CLIENTS = 50;
-const PINNED = process.env.SESS_BENCH_PINNED === "1";
 const ROUNDS = 5;
 const IN_FLIGHT = 50;
 
@@ -41,52 +36,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(2));
 const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 const log = (...args) => console.error(...args);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on("error", () => resolve(false));
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sess-bench-"));
-  // On two or more cores the server gets core 0 to itself and this driver,
-  // redis-benchmark and Node run on core 1 (bench/run.sh pins them), so the
-  // two sides do not steal each other's time slices.
-  const pin = PINNED ? ["taskset", "-c", "0"] : [];
-  const child = spawn(
-    pin[0] || "redis-server",
-    [...pin.slice(1), ...(PINNED ? ["redis-server"] : []), "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
-      "--logfile", path.join(dir, "redis.log"), "--loadmodule", MODULE],
-    { stdio: "ignore" },
-  );
-  // Never leave the server behind, whatever ends this process.
-  process.on("exit", () => child.kill());
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(1));
-  for (let i = 0; !(await accepts(port)); i++) {
-    if (i > 100) throw new Error(`redis-server did not start: ${fs.readFileSync(path.join(dir, "redis.log"), "utf8")}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const client = createClient({ socket: { port, host: "127.0.0.1" } });
-  await client.connect();
-  return { port, dir, child, client };
-}
 
 function redisBenchmark(port, { pipeline, requests, range }, command) {
   const out = execFileSync(
@@ -112,17 +61,6 @@ async function commandStats(client) {
   }
   return stats;
 }
-
-async function populate(client, app, count, users, withData) {
-  const script = fs.readFileSync(path.join(__dirname, "..", "populate.lua"), "utf8");
-  const [now] = await client.time().then((t) => [Math.floor(t.getTime() / 1000)]);
-  for (let from = 0; from < count; from += 20000) {
-    const to = Math.min(count, from + 20000) - 1;
-    await client.eval(script, { arguments: [app, PREFIX, String(from), String(to), String(users), String(now), withData ? "1" : "0"] });
-  }
-}
-
-const token = (i) => PREFIX + String(i).padStart(12, "0");
 
 // Runs `op(i)` for i in [0, count) with IN_FLIGHT operations outstanding.
 async function drive(count, op) {

@@ -1,0 +1,75 @@
+// Shared by the benchmarks (bench.js, scale.js): a redis-server with the
+// module on a free port, and direct population of the module's layout.
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const net = require("node:net");
+const os = require("node:os");
+const path = require("node:path");
+const { createClient } = require("redis");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const MODULE = process.env.SESS_MODULE || path.join(ROOT, "target", "release", "libredis_sessions.so");
+const PREFIX = "BenchTokenBenchTokenBenchTokenBenchTokenBenchTokenBe"; // 52 chars + 12 digits = 64
+const PINNED = process.env.SESS_BENCH_PINNED === "1";
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+async function startRedis(extraArgs = []) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sess-bench-"));
+  // On two or more cores the server gets core 0 to itself and this driver,
+  // redis-benchmark and Node run on core 1 (bench/run.sh pins them), so the
+  // two sides do not steal each other's time slices.
+  const pin = PINNED ? ["taskset", "-c", "0"] : [];
+  const child = spawn(
+    pin[0] || "redis-server",
+    [...pin.slice(1), ...(PINNED ? ["redis-server"] : []), "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+      "--logfile", path.join(dir, "redis.log"), "--loadmodule", MODULE, ...extraArgs],
+    { stdio: "ignore" },
+  );
+  // Never leave the server behind, whatever ends this process.
+  process.on("exit", () => child.kill());
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(1));
+  for (let i = 0; !(await accepts(port)); i++) {
+    if (i > 100) throw new Error(`redis-server did not start: ${fs.readFileSync(path.join(dir, "redis.log"), "utf8")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const client = createClient({ socket: { port, host: "127.0.0.1" } });
+  await client.connect();
+  return { port, dir, child, client };
+}
+
+// Writes sessions numbered first..first+count-1 straight into the module's
+// layout (populate.lua); last activity spread over `spread` seconds before
+// `now` (the server's clock unless given).
+async function populate(client, app, count, users, withData, { first = 0, now = null, spread = 3600 } = {}) {
+  const script = fs.readFileSync(path.join(__dirname, "..", "populate.lua"), "utf8");
+  const at = now ?? Math.floor((await client.time()).getTime() / 1000);
+  for (let from = first; from < first + count; from += 20000) {
+    const to = Math.min(first + count, from + 20000) - 1;
+    await client.eval(script, { arguments: [app, PREFIX, String(from), String(to), String(users), String(at), withData ? "1" : "0", String(spread)] });
+  }
+}
+
+const token = (i) => PREFIX + String(i).padStart(12, "0");
+
+module.exports = { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token };

@@ -1,0 +1,142 @@
+// make bench-scale: one app of 1,000,000 sessions (200,000 users, plus one
+// user with 100,000 sessions), and for each heavy operation the worst round
+// trip a concurrent client saw (a PING loop on its own connection) while
+// the operation ran. The bar is 50 ms. Also memory per session at 1M and
+// the SESS.CREATE rate. Prints a Markdown report and saves it to
+// bench/results/scale.md.
+//
+// Usage: node scale.js [--quick]   (--quick: 100,000 sessions)
+"use strict";
+
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { createClient } = require("redis");
+const { ROOT, populate, startRedis } = require("./common");
+
+const QUICK = process.argv.includes("--quick");
+const SESSIONS = QUICK ? 100000 : 1000000;
+const USERS = SESSIONS / 5;
+const WHALE = SESSIONS / 10; // sessions of the one big user
+const BAR_MS = 50;
+const log = (...args) => console.error(...args);
+const fmt = (x) => Math.round(x).toLocaleString("en-US");
+
+// Runs `action` while a second connection PINGs in a loop; returns the
+// action's result, how long it took and the worst PING round trip.
+async function probed(port, action) {
+  const probe = createClient({ socket: { port, host: "127.0.0.1" } });
+  await probe.connect();
+  let running = true;
+  let worst = 0;
+  let pings = 0;
+  const loop = (async () => {
+    while (running) {
+      const t = process.hrtime.bigint();
+      await probe.ping();
+      worst = Math.max(worst, Number(process.hrtime.bigint() - t) / 1e6);
+      pings++;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 50)); // the loop is running
+  const started = process.hrtime.bigint();
+  const result = await action();
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  await new Promise((r) => setTimeout(r, 50));
+  running = false;
+  await loop;
+  await probe.quit();
+  return { result, ms, worst, pings };
+}
+
+async function usedMemory(client) {
+  const info = await client.info("memory");
+  return Number(info.match(/used_memory:(\d+)/)[1]);
+}
+
+async function infoField(client, section, name) {
+  const info = await client.info(section);
+  const m = info.match(new RegExp(`${name}:(\\S+)`));
+  return m ? m[1] : null;
+}
+
+async function main() {
+  const started = Date.now();
+  const redis = await startRedis();
+  const { client, port } = redis;
+  const rows = [];
+  const row = (operation, { ms, worst, result }, note) => {
+    rows.push({ operation, ms, worst, note: note ?? "" });
+    log(`${operation}: ${ms.toFixed(1)} ms, worst probe ${worst.toFixed(1)} ms, reply ${JSON.stringify(result).slice(0, 60)}`);
+  };
+
+  // Memory per session and the populate rate.
+  const before = await usedMemory(client);
+  let t = Date.now();
+  await populate(client, "big", SESSIONS, USERS, true);
+  const populateRate = SESSIONS / ((Date.now() - t) / 1000);
+  const perSession = (await usedMemory(client) - before) / SESSIONS;
+
+  // SESS.CREATE rate, by redis-benchmark (50 clients, no pipeline).
+  const creates = QUICK ? 20000 : 100000;
+  const out = execFileSync("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-c", "50", "-n", String(creates),
+    "-r", "1000000", "--csv", "SESS.CREATE", "fresh", "user__rand_int__", "10.0.0.1"], { encoding: "utf8" });
+  const createRate = Number(out.trim().split("\n").pop().split(",").slice(-7)[0].replace(/"/g, ""));
+
+  row("SESS.SOAPP big 3600 LIMIT 100", await probed(port, () => client.sendCommand(["SESS.SOAPP", "big", "3600", "LIMIT", "100"]).then((r) => r.length)));
+  row("SESS.SOID of a user with 5 sessions", await probed(port, () => client.sendCommand(["SESS.SOID", "big", "user000000000001"]).then((r) => r.length)));
+  // One user with WHALE sessions more (tokens after the app's).
+  const whale = "user000000000000";
+  await populate(client, "big", WHALE, 1, true, { first: SESSIONS, spread: 1 });
+  log(`populated ${fmt(SESSIONS)} + ${fmt(WHALE)} sessions, ${perSession.toFixed(0)} B/session`);
+  row(`SESS.SOID LIMIT 10 of a user with ${fmt(WHALE)} sessions`, await probed(port, () => client.sendCommand(["SESS.SOID", "big", whale, "LIMIT", "10"]).then((r) => r.length)));
+  row(`SESS.KILLSOID of a user with ${fmt(WHALE)} sessions`, await probed(port, () => client.sendCommand(["SESS.KILLSOID", "big", whale])));
+  row(`SESS.KILLALL of ${fmt(SESSIONS)} sessions`, await probed(port, () => client.sendCommand(["SESS.KILLALL", "big"])));
+
+  // Mass expiry: an app whose sessions all expire in the same second, a
+  // little after they were written; the probe runs until they are swept.
+  const now = Math.floor((await client.time()).getTime() / 1000);
+  const margin = QUICK ? 15 : 60;
+  t = Date.now();
+  await populate(client, "doomed", SESSIONS, USERS, false, { now: now - 7200 + margin, spread: 1 });
+  log(`populated the expiring app in ${((Date.now() - t) / 1000).toFixed(1)} s; waiting for the expiry`);
+  const expiredBefore = Number(await infoField(client, "sess", "expired"));
+  const expiresAt = (now + margin + 1) * 1000;
+  if (Date.now() > expiresAt - 1000) throw new Error("writing the expiring app took longer than its margin");
+  await new Promise((r) => setTimeout(r, expiresAt - Date.now() - 1000));
+  row(`sweep of ${fmt(SESSIONS)} sessions expiring at once`, await probed(port, async () => {
+    for (let waited = 0; waited < 300000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      const expired = Number(await infoField(client, "sess", "expired")) - expiredBefore;
+      if (expired >= SESSIONS) return expired;
+    }
+    throw new Error("the sweep did not finish within 5 minutes");
+  }), "until every session was swept");
+
+  const seconds = (Date.now() - started) / 1000;
+  const version = await infoField(client, "server", "redis_version");
+  const lines = [];
+  const p = (s = "") => lines.push(s);
+  p(`Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Redis ${version}, in ${Math.round(seconds)} s${QUICK ? " (--quick: 100,000 sessions)" : ""}.`);
+  p();
+  p(`One app of ${fmt(SESSIONS)} sessions over ${fmt(USERS)} users (5 each, last active over the past hour), plus one user with ${fmt(WHALE)} sessions. While each operation runs, another connection PINGs in a loop; the bar for its worst round trip is ${BAR_MS} ms.`);
+  p();
+  p("| operation | its time, ms | worst concurrent PING, ms | under 50 ms |");
+  p("|---|---|---|---|");
+  for (const r of rows) p(`| ${r.operation}${r.note ? ` (${r.note})` : ""} | ${r.ms.toFixed(1)} | ${r.worst.toFixed(1)} | ${r.worst < BAR_MS ? "yes" : "**no**"} |`);
+  p();
+  p(`Memory: ${perSession.toFixed(0)} bytes per session at ${fmt(SESSIONS)} sessions (used_memory, session data included). Written straight into the layout at ${fmt(populateRate)} sessions/s; SESS.CREATE under redis-benchmark (50 clients, no pipeline): ${fmt(createRate)} sessions/s.`);
+  const report = lines.join("\n");
+  console.log(report);
+  const dir = path.join(ROOT, "bench", "results");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "scale.md"), report + "\n");
+  await client.quit();
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
