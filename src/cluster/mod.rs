@@ -9,8 +9,9 @@
 //!
 //! - `route.rs`: a command filter, registered only in cluster mode, puts the
 //!   command's real key in front of its arguments (the session hash for
-//!   token commands, the user's index for id commands, the activity index
-//!   for app commands), so Redis redirects on a key that exists or not.
+//!   token commands, the user's index for SOID and KILLSOID, the expiry
+//!   index for CREATE, the activity index for app commands), so Redis
+//!   redirects on a key that exists or not.
 //! - `guard.rs`: once a command knows every key it will read or write, any
 //!   of them missing on this node may be on the other side of a migration;
 //!   the command then asks Redis's own routing (an `RM_Call` goes through

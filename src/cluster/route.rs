@@ -23,6 +23,10 @@ enum RouteBy {
     Token,
     /// `app id ...`: the user's index.
     Id,
+    /// `app ...`: the app's expiry index, which lists every user with a
+    /// session (CREATE: so that a new user can be told from a user whose
+    /// index is on the other node of a migration, see commands/create.rs).
+    Expiry,
     /// `app ...`: the app's activity index.
     App,
 }
@@ -47,7 +51,8 @@ fn route_by(name: &[u8]) -> Option<RouteBy> {
     }
     let by = match name[5..].to_ascii_lowercase().as_slice() {
         b"get" | b"peek" | b"set" | b"kill" | b"rotate" => RouteBy::Token,
-        b"create" | b"soid" | b"killsoid" => RouteBy::Id,
+        b"create" => RouteBy::Expiry,
+        b"soid" | b"killsoid" => RouteBy::Id,
         b"killall" | b"soapp" | b"activity" => RouteBy::App,
         _ => return None,
     };
@@ -66,6 +71,7 @@ fn routing_key(by: RouteBy, app: &[u8], second: Option<&[u8]>) -> Vec<u8> {
     let name = match (by, second) {
         (RouteBy::Token, Some(token)) if args::token(token).is_ok() => keys.session(token),
         (RouteBy::Id, Some(id)) if args::id(id).is_ok() => keys.user_sessions(id),
+        (RouteBy::Expiry, _) => keys.expiry(),
         _ => keys.activity(),
     };
     name.to_vec()
@@ -124,6 +130,7 @@ mod tests {
         assert_eq!(route_by(b"SESS.GET"), Some(RouteBy::Token));
         assert_eq!(route_by(b"sess.Rotate"), Some(RouteBy::Token));
         assert_eq!(route_by(b"sess.killsoid"), Some(RouteBy::Id));
+        assert_eq!(route_by(b"SESS.CREATE"), Some(RouteBy::Expiry));
         assert_eq!(route_by(b"sess.activity"), Some(RouteBy::App));
         assert_eq!(route_by(b"sess.other"), None);
         assert_eq!(route_by(b"get"), None);

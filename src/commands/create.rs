@@ -9,6 +9,7 @@ use crate::data::{self, Patch};
 use crate::error::syntax;
 use crate::expiry;
 use crate::redis_key::Key;
+use crate::redis_key::Kind;
 use crate::session::Session;
 use crate::stats;
 use crate::store::Store;
@@ -66,7 +67,16 @@ impl<'a> Create<'a> {
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
-        crate::cluster::need(&store, [&user, &activity, &expiry])?;
+        // A user whose index is missing and whom the expiry index does not
+        // list has no session anywhere, so creating the index here cannot
+        // collide with a slot migration: only an index listed but missing
+        // may be on the other node. CREATE is routed by the expiry index
+        // (cluster/route.rs), so sign-ups keep working during a move.
+        let unknown_user = crate::cluster::enabled()
+            && user.kind() == Kind::Empty
+            && expiry.zset_score(&store.string(self.id)).is_none();
+        let needed = [&activity, &expiry].into_iter();
+        crate::cluster::need(&store, needed.chain((!unknown_user).then_some(&user)))?;
         if self.max_sessions.is_some() {
             crate::cluster::need_sessions(&store, &user)?;
         }
