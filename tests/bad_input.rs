@@ -16,8 +16,8 @@ const COMMANDS: [(&str, usize, usize); 11] = [
     ("SESS.KILL", 2, 2),
     ("SESS.KILLALL", 1, 1),
     ("SESS.KILLSOID", 2, 4),
-    ("SESS.SOID", 2, 2),
-    ("SESS.SOAPP", 2, 2),
+    ("SESS.SOID", 2, 4),
+    ("SESS.SOAPP", 2, 4),
     ("SESS.ACTIVITY", 2, 2),
 ];
 

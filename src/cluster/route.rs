@@ -13,7 +13,7 @@ use redis_module::Context;
 use crate::api::call;
 use crate::args;
 use crate::config;
-use crate::keys::Keys;
+use crate::keys::{KeyName, Keys};
 use crate::redis_string::detached;
 
 /// What a command's routing key is made of.
@@ -44,37 +44,63 @@ pub fn register(ctx: &Context) -> Result<(), String> {
     Ok(())
 }
 
+/// Which commands are routed, and by what.
+const ROUTED: [(&[u8], RouteBy); 11] = [
+    (b"sess.get", RouteBy::Token),
+    (b"sess.peek", RouteBy::Token),
+    (b"sess.set", RouteBy::Token),
+    (b"sess.kill", RouteBy::Token),
+    (b"sess.rotate", RouteBy::Token),
+    (b"sess.create", RouteBy::Expiry),
+    (b"sess.soid", RouteBy::Id),
+    (b"sess.killsoid", RouteBy::Id),
+    (b"sess.killall", RouteBy::App),
+    (b"sess.soapp", RouteBy::App),
+    (b"sess.activity", RouteBy::App),
+];
+
 fn route_by(name: &[u8]) -> Option<RouteBy> {
     // Every other command pays this length test and one 5-byte compare.
     if !(8..=13).contains(&name.len()) || !name[..5].eq_ignore_ascii_case(b"sess.") {
         return None;
     }
-    let by = match name[5..].to_ascii_lowercase().as_slice() {
-        b"get" | b"peek" | b"set" | b"kill" | b"rotate" => RouteBy::Token,
-        b"create" => RouteBy::Expiry,
-        b"soid" | b"killsoid" => RouteBy::Id,
-        b"killall" | b"soapp" | b"activity" => RouteBy::App,
-        _ => return None,
-    };
-    Some(by)
+    ROUTED
+        .iter()
+        .find(|(routed, _)| routed.eq_ignore_ascii_case(name))
+        .map(|(_, by)| *by)
+}
+
+/// A routing key: a key of the app, or the app argument itself when it is
+/// not a valid app (the command then fails with `ERR invalid app` wherever
+/// it lands).
+enum Route<'a> {
+    Key(KeyName),
+    InvalidApp(&'a [u8]),
+}
+
+impl Route<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Route::Key(name) => name,
+            Route::InvalidApp(app) => app,
+        }
+    }
 }
 
 /// The routing key for a command whose client arguments start with `app`
-/// and `second`. A command whose app is invalid keeps the app as its key (it
-/// fails with `ERR invalid app` wherever it lands); an invalid token or id
-/// falls back to the activity index, in the app's slot all the same.
-fn routing_key(by: RouteBy, app: &[u8], second: Option<&[u8]>) -> Vec<u8> {
+/// and `second`. An invalid token or id falls back to the activity index,
+/// in the app's slot all the same.
+fn routing_key<'a>(by: RouteBy, app: &'a [u8], second: Option<&[u8]>) -> Route<'a> {
     let Ok(app) = args::app(app) else {
-        return app.to_vec();
+        return Route::InvalidApp(app);
     };
     let keys = Keys::new(config::prefix(), app);
-    let name = match (by, second) {
+    Route::Key(match (by, second) {
         (RouteBy::Token, Some(token)) if args::token(token).is_ok() => keys.session(token),
         (RouteBy::Id, Some(id)) if args::id(id).is_ok() => keys.user_sessions(id),
         (RouteBy::Expiry, _) => keys.expiry(),
         _ => keys.activity(),
-    };
-    name.to_vec()
+    })
 }
 
 extern "C" fn route(fctx: *mut RedisModuleCommandFilterCtx) {
@@ -87,20 +113,22 @@ extern "C" fn route(fctx: *mut RedisModuleCommandFilterCtx) {
     let Some(by) = arg(fctx, 0).and_then(route_by) else {
         return;
     };
+    let Some(first) = arg(fctx, 1) else {
+        return;
+    };
     // Redis 7.0 runs filters again on a command it re-processes after a
-    // client pause: a command that already has its key is left alone.
-    if argc >= 3 {
-        if let (Some(first), Some(app)) = (arg(fctx, 1), arg(fctx, 2)) {
-            if first == routing_key(by, app, arg(fctx, 3)).as_slice() {
+    // client pause: a command that already has its key is left alone. A
+    // client's first argument that is a valid app is never a routing key
+    // (keys hold ':' and '{'), so only the rest needs the full comparison.
+    if args::app(first).is_err() {
+        if let Some(app) = arg(fctx, 2) {
+            if first == routing_key(by, app, arg(fctx, 3)).bytes() {
                 return;
             }
         }
     }
-    let Some(app) = arg(fctx, 1) else {
-        return;
-    };
-    let key = routing_key(by, app, arg(fctx, 2));
-    let string = detached(&key);
+    let key = routing_key(by, first, arg(fctx, 2));
+    let string = detached(key.bytes());
     if !string.is_null() {
         // Redis takes ownership of the inserted string.
         unsafe { call!(RedisModule_CommandFilterArgInsert(fctx, 1, string) or 0) };
