@@ -72,7 +72,10 @@ fn route_by(name: &[u8]) -> Option<RouteBy> {
 
 /// A routing key: a key of the app, or the app argument itself when it is
 /// not a valid app (the command then fails with `ERR invalid app` wherever
-/// it lands).
+/// it lands). Built on the stack for each command and used at once, so the
+/// size of the key variant costs nothing (boxing it would cost a heap
+/// allocation per command).
+#[allow(clippy::large_enum_variant)]
 enum Route<'a> {
     Key(KeyName),
     InvalidApp(&'a [u8]),
