@@ -106,6 +106,30 @@ fn routing_key<'a>(by: RouteBy, app: &'a [u8], second: Option<&[u8]>) -> Route<'
     })
 }
 
+/// The key to put in front of a command whose arguments after the name
+/// start with `first`, `second`, `third`; None when there is no argument or
+/// the command already has its key. Redis 7.0 runs filters again on a
+/// command it re-processes after a client pause, so a command filtered once
+/// is recognised: a valid app is never a routing key (keys hold ':' and
+/// '{'), so only a first argument that is not a valid app needs the full
+/// comparison.
+fn key_to_insert<'a>(
+    by: RouteBy,
+    first: Option<&'a [u8]>,
+    second: Option<&'a [u8]>,
+    third: Option<&'a [u8]>,
+) -> Option<Route<'a>> {
+    let first = first?;
+    if args::app(first).is_err() {
+        if let Some(app) = second {
+            if first == routing_key(by, app, third).bytes() {
+                return None;
+            }
+        }
+    }
+    Some(routing_key(by, first, second))
+}
+
 extern "C" fn route(fctx: *mut RedisModuleCommandFilterCtx) {
     // SAFETY (all calls below): fctx is the live filter context Redis
     // passes; argument strings are only read while the filter runs.
@@ -116,21 +140,9 @@ extern "C" fn route(fctx: *mut RedisModuleCommandFilterCtx) {
     let Some(by) = arg(fctx, 0).and_then(route_by) else {
         return;
     };
-    let Some(first) = arg(fctx, 1) else {
+    let Some(key) = key_to_insert(by, arg(fctx, 1), arg(fctx, 2), arg(fctx, 3)) else {
         return;
     };
-    // Redis 7.0 runs filters again on a command it re-processes after a
-    // client pause: a command that already has its key is left alone. A
-    // client's first argument that is a valid app is never a routing key
-    // (keys hold ':' and '{'), so only the rest needs the full comparison.
-    if args::app(first).is_err() {
-        if let Some(app) = arg(fctx, 2) {
-            if first == routing_key(by, app, arg(fctx, 3)).bytes() {
-                return;
-            }
-        }
-    }
-    let key = routing_key(by, first, arg(fctx, 2));
     let string = detached(key.bytes());
     if !string.is_null() {
         // Redis takes ownership of the inserted string.
@@ -155,6 +167,58 @@ fn arg<'a>(fctx: *mut RedisModuleCommandFilterCtx, position: i32) -> Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Applies the filter's decision to `args` (after the command name).
+    fn filtered(by: RouteBy, args: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
+        let get = |i: usize| args.get(i).copied();
+        if let Some(key) = key_to_insert(by, get(0), get(1), get(2)) {
+            out.insert(0, key.bytes().to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn the_routing_key_goes_in_front_once() {
+        let token = [b'T'; 64];
+        let once = filtered(RouteBy::Token, &[b"shop", &token]);
+        let mut session = b"rs:{shop}:".to_vec();
+        session.extend_from_slice(&token);
+        assert_eq!(once, vec![session, b"shop".to_vec(), token.to_vec()]);
+        let as_slices: Vec<&[u8]> = once.iter().map(Vec::as_slice).collect();
+        assert_eq!(filtered(RouteBy::Token, &as_slices), once, "filtered twice");
+
+        let once = filtered(RouteBy::Id, &[b"shop", b"alice:{x}"]);
+        assert_eq!(once[0], b"rs:{shop}:us:alice:{x}");
+        let as_slices: Vec<&[u8]> = once.iter().map(Vec::as_slice).collect();
+        assert_eq!(filtered(RouteBy::Id, &as_slices), once);
+
+        assert_eq!(
+            filtered(RouteBy::Expiry, &[b"shop", b"u", b"ip"])[0],
+            b"rs:{shop}:_expiry"
+        );
+        assert_eq!(
+            filtered(RouteBy::App, &[b"shop", b"60"])[0],
+            b"rs:{shop}:_users"
+        );
+        // A bad token still routes to the app's slot.
+        assert_eq!(
+            filtered(RouteBy::Token, &[b"shop", b"short"])[0],
+            b"rs:{shop}:_users"
+        );
+    }
+
+    #[test]
+    fn an_invalid_app_is_its_own_key_once() {
+        let once = filtered(RouteBy::Token, &[b"bad!", b"tok"]);
+        assert_eq!(
+            once,
+            vec![b"bad!".to_vec(), b"bad!".to_vec(), b"tok".to_vec()]
+        );
+        let as_slices: Vec<&[u8]> = once.iter().map(Vec::as_slice).collect();
+        assert_eq!(filtered(RouteBy::Token, &as_slices), once);
+        assert!(key_to_insert(RouteBy::App, None, None, None).is_none());
+    }
 
     #[test]
     fn only_sess_commands_are_routed() {
