@@ -1,6 +1,6 @@
 //! Slot migration of a live app, both kinds.
 //!
-//! Legacy resharding of a live app: the slot of an app with 1,500 sessions
+//! Legacy resharding of a live app: the slot of an app with 2,000 sessions
 //! moves from node A to node B with the steps `redis-cli --cluster reshard`
 //! takes (SETSLOT IMPORTING/MIGRATING, GETKEYSINSLOT + MIGRATE in batches of
 //! 10, SETSLOT NODE), slowed down so that traffic overlaps every phase; then

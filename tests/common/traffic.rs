@@ -15,7 +15,7 @@ use super::cluster::cluster_connection;
 use super::{eventually, Server};
 
 const USERS: usize = 300;
-const READ_POOL: usize = 1000;
+const READ_POOL: usize = 1500;
 const SET_POOL: usize = 200;
 const KILL_POOL: usize = 300;
 
