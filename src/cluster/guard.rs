@@ -31,13 +31,15 @@ pub fn need<'k>(store: &Store, keys: impl IntoIterator<Item = &'k Key>) -> Resul
 }
 
 /// Like `need` for the session hashes listed in a user's index (SOID,
-/// KILLSOID, MAXSESSIONS): an entry whose bound has not passed and whose
-/// hash is missing here may be a live session on the other node.
+/// KILLSOID, MAXSESSIONS): an entry whose hash is missing here may be a live
+/// session on the other node. Every entry counts, even one whose expiry
+/// bound has passed: bounds are lower bounds, and the sweeper, which keeps
+/// them fresh, leaves an app alone while its slot moves.
 pub fn need_sessions(store: &Store, user: &Key) -> Result<(), RedisError> {
     if !super::enabled() || user.kind() != Kind::ZSet {
         return Ok(());
     }
-    let listed = user.zset_range(store.now as f64, f64::INFINITY, usize::MAX);
+    let listed = user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX);
     let all_here = listed.iter().all(|(token, _)| {
         Key::open(store.ctx(), &store.keys.session(token.as_slice()), false).kind() != Kind::Empty
     });
