@@ -99,8 +99,10 @@ extern "C" fn on_event(
     let mut moving = MOVING.lock().unwrap_or_else(|p| p.into_inner());
     moving.retain(|moving| moving.name != job);
     if subevent == IMPORT_STARTED || subevent == EXPORT_STARTED {
-        let ranges = if info.slot_ranges.is_null() {
-            Vec::new()
+        let ranges = if info.version != 1 || info.slot_ranges.is_null() {
+            // A layout this module does not know: every slot counts as
+            // moving until the job ends, which only pauses the sweeper.
+            vec![(0, 16383)]
         } else {
             // SAFETY: Valkey passes num_slot_ranges ranges at slot_ranges.
             unsafe { std::slice::from_raw_parts(info.slot_ranges, info.num_slot_ranges as usize) }
