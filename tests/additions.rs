@@ -531,6 +531,24 @@ fn command_docs_describe_every_command_and_acl_grants_them_as_a_category_where_s
     assert!(refused.err().starts_with("NOPERM"), "{refused:?}");
 }
 
+/// Checks that `listing ... LIMIT count` gives the first `count` entries of
+/// `listing` without LIMIT, for each count; returns the full listing's length.
+fn assert_limit_gives_prefixes(
+    c: &mut Client,
+    listing: &[&str],
+    counts: impl IntoIterator<Item = usize>,
+) -> usize {
+    let full = listed_tokens(&c.call(listing));
+    for count in counts {
+        let mut limited = listing.to_vec();
+        let count_text = count.to_string();
+        limited.extend(["LIMIT", &count_text]);
+        let got = listed_tokens(&c.call(&limited));
+        assert_eq!(got, full[..count.min(full.len())], "{limited:?}");
+    }
+    full.len()
+}
+
 /// Tokens of a listing reply, in order.
 fn listed_tokens(reply: &Reply) -> Vec<String> {
     reply
@@ -564,16 +582,9 @@ fn limit_gives_the_first_entries_of_the_full_listing() {
         }
         c.call(&["ZADD", "rs:{shop}:_users", &newest.to_string(), &id]);
     }
-    let full = listed_tokens(&c.call(&["SESS.SOAPP", "shop", "3600"]));
-    assert_eq!(full.len(), 30);
-    for count in [1, 2, 3, 5, 7, 10, 29, 30, 31, 100000] {
-        let limited = c.call(&["SESS.SOAPP", "shop", "3600", "LIMIT", &count.to_string()]);
-        assert_eq!(
-            listed_tokens(&limited),
-            full[..count.min(30)],
-            "SOAPP LIMIT {count}"
-        );
-    }
+    let listing = ["SESS.SOAPP", "shop", "3600"];
+    let counts = [1, 2, 3, 5, 7, 10, 29, 30, 31, 100000];
+    assert_eq!(assert_limit_gives_prefixes(&mut c, &listing, counts), 30);
     // Within a window that holds only some users.
     let window = listed_tokens(&c.call(&["SESS.SOAPP", "shop", "40"]));
     let limited = c.call(&["SESS.SOAPP", "shop", "40", "limit", "4"]);
@@ -595,27 +606,11 @@ fn limit_gives_the_first_entries_of_the_full_listing() {
         let score = format!("{now}.{}", [3, 7, 1, 9, 4, 0, 8, 2, 6, 5][user]);
         c.call(&["ZADD", "rs:{rush}:_users", &score, &id]);
     }
-    let full = listed_tokens(&c.call(&["SESS.SOAPP", "rush", "3600"]));
-    assert_eq!(full.len(), 30);
-    for count in 1..=31 {
-        let limited = c.call(&["SESS.SOAPP", "rush", "3600", "LIMIT", &count.to_string()]);
-        assert_eq!(
-            listed_tokens(&limited),
-            full[..count.min(30)],
-            "same second, LIMIT {count}"
-        );
-    }
+    let listing = ["SESS.SOAPP", "rush", "3600"];
+    assert_eq!(assert_limit_gives_prefixes(&mut c, &listing, 1..=31), 30);
 
-    let full = listed_tokens(&c.call(&["SESS.SOID", "shop", "u3"]));
-    assert_eq!(full.len(), 3);
-    for count in [1, 2, 3, 4] {
-        let limited = c.call(&["SESS.SOID", "shop", "u3", "LIMIT", &count.to_string()]);
-        assert_eq!(
-            listed_tokens(&limited),
-            full[..count.min(3)],
-            "SOID LIMIT {count}"
-        );
-    }
+    let listing = ["SESS.SOID", "shop", "u3"];
+    assert_eq!(assert_limit_gives_prefixes(&mut c, &listing, 1..=4), 3);
 
     for bad in ["0", "100001", "-1", "x", ""] {
         for command in [
