@@ -3,7 +3,9 @@
 //! This file is the table of contents: what is registered and how. Every
 //! command declares its `app` argument as its only key (first 1, last 1,
 //! step 1), so cluster clients route it to the slot of the app, where all of
-//! the app's keys live (see `keys.rs`).
+//! the app's keys live (see `keys.rs`). In cluster mode a command filter puts
+//! the command's real key in that position before Redis routes it, so slot
+//! migrations see real keys (see `cluster/`).
 //!
 //! Flags: CREATE and SET may grow memory and are refused under OOM
 //! (`deny-oom`); GET only rewrites counters, so sessions stay readable when
