@@ -33,16 +33,18 @@ function accepts(port) {
   });
 }
 
-async function startRedis(extraArgs = []) {
+// `pinned: false` leaves the server on the driver's core (replicas of the
+// measured server, so that they do not compete with it for core 0).
+async function startRedis(extraArgs = [], { pinned = true } = {}) {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sess-bench-"));
   // On two or more cores the server gets core 0 to itself and this driver,
   // redis-benchmark and Node run on core 1 (bench/run.sh pins them), so the
   // two sides do not steal each other's time slices.
-  const pin = PINNED ? ["taskset", "-c", "0"] : [];
+  const pin = PINNED && pinned ? ["taskset", "-c", "0", "redis-server"] : [];
   const child = spawn(
     pin[0] || "redis-server",
-    [...pin.slice(1), ...(PINNED ? ["redis-server"] : []), "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+    [...pin.slice(1), "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
       "--logfile", path.join(dir, "redis.log"), "--loadmodule", MODULE, ...extraArgs],
     { stdio: "ignore" },
   );
