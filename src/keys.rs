@@ -11,6 +11,8 @@
 //! | `rs:{app}:us:<id>`        | zset | the user's tokens, score = expiry lower bound  |
 //! | `rs:{app}:_users`         | zset | user ids, score = last activity second + per-user fraction (activity_score.rs) |
 //! | `rs:{app}:_expiry`        | zset | user ids with sessions, score = earliest expiry lower bound (sweeper) |
+//! | `rs:{app}:_graves`        | zset | graveyards of big kills being freed, score = second of the kill (graves/) |
+//! | `rs:{app}:_grave:<name>`  | zset | one graveyard: a renamed `_expiry` or `us:<id>` |
 //!
 //! Tokens are 64 alphanumerics and never contain `:` or `_`, so a session key
 //! can never collide with the index keys.
@@ -27,6 +29,8 @@ pub struct Keys<'a> {
 const USER_SESSIONS: &[u8] = b"us:";
 const ACTIVITY: &[u8] = b"_users";
 const EXPIRY: &[u8] = b"_expiry";
+const GRAVES: &[u8] = b"_graves";
+const GRAVE: &[u8] = b"_grave:";
 
 impl<'a> Keys<'a> {
     pub fn new(prefix: &'a [u8], app: &'a [u8]) -> Self {
@@ -51,6 +55,16 @@ impl<'a> Keys<'a> {
     /// The sorted set of user ids by when their next session may expire.
     pub fn expiry(&self) -> KeyName {
         self.build(&[EXPIRY])
+    }
+
+    /// The sorted set of the app's graveyards still being freed.
+    pub fn graves(&self) -> KeyName {
+        self.build(&[GRAVES])
+    }
+
+    /// One graveyard, by its member name in `graves()`.
+    pub fn grave(&self, name: &[u8]) -> KeyName {
+        self.build(&[GRAVE, name])
     }
 
     /// The app whose keys these are.
@@ -96,6 +110,8 @@ pub enum Parsed<'k> {
     UserSessions(&'k [u8]),
     Activity,
     Expiry,
+    Graves,
+    Grave,
 }
 
 /// The app and role of a key of this module's layout, or None for any other
@@ -110,6 +126,8 @@ pub fn parse<'k>(prefix: &[u8], key: &'k [u8]) -> Option<(&'k [u8], Parsed<'k>)>
     let parsed = match what {
         ACTIVITY => Parsed::Activity,
         EXPIRY => Parsed::Expiry,
+        GRAVES => Parsed::Graves,
+        _ if what.starts_with(GRAVE) => Parsed::Grave,
         _ => match what.strip_prefix(USER_SESSIONS) {
             Some(id) => Parsed::UserSessions(id),
             None => Parsed::Session(crate::args::token(what).ok()?),
@@ -118,10 +136,11 @@ pub fn parse<'k>(prefix: &[u8], key: &'k [u8]) -> Option<(&'k [u8], Parsed<'k>)>
     Some((app, parsed))
 }
 
-/// The app whose expiry or activity index `key` is, if it is one.
+/// The app whose expiry or activity index, or list of graveyards, `key`
+/// is, if it is one: the keys that tell the sweeper an app has work.
 pub fn app_of_index_key<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
     match parse(prefix, key)? {
-        (app, Parsed::Activity | Parsed::Expiry) => Some(app),
+        (app, Parsed::Activity | Parsed::Expiry | Parsed::Graves) => Some(app),
         _ => None,
     }
 }
@@ -159,6 +178,8 @@ mod tests {
         let shop = Some(&b"shop"[..]);
         assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:_expiry"), shop);
         assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:_users"), shop);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:_graves"), shop);
+        assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:_grave:a:1"), None);
         assert_eq!(app_of_index_key(b"rs", b"xx:{shop}:_expiry"), None);
         assert_eq!(app_of_index_key(b"rs", b"rs:{shop}:us:bob"), None);
         assert_eq!(app_of_index_key(b"rs", b"rs:{s}:_expiry"), None);

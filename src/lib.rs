@@ -23,6 +23,7 @@ mod config;
 mod data;
 mod error;
 mod expiry;
+mod graves;
 mod info;
 mod inline_vec;
 mod keys;

@@ -110,6 +110,28 @@ impl Key {
         }
     }
 
+    /// Deletes the key and leaves freeing its value to a background thread
+    /// when that is large (what UNLINK does), so that a big index goes in
+    /// constant time.
+    pub fn unlink(&mut self) {
+        if self.kind != Kind::Empty {
+            // SAFETY: ptr is a key opened for writing (only writers unlink).
+            unsafe { call!(RedisModule_UnlinkKey(self.ptr) or 0) };
+            self.kind = Kind::Empty;
+            self.modified = true;
+        }
+    }
+
+    /// The number of members of a sorted set (fields of a hash), 0 when the
+    /// key is missing.
+    pub fn size(&self) -> usize {
+        if self.kind == Kind::Empty {
+            return 0;
+        }
+        // SAFETY: ptr is an open key of a known type.
+        unsafe { call!(RedisModule_ValueLength(self.ptr) or 0) }
+    }
+
     /// Announces a change to keyspace-event subscribers, as a built-in command
     /// would.
     pub fn notify(&self, class: NotifyEvent, event: &CStr) {

@@ -170,6 +170,13 @@ impl<'a> Store<'a> {
         })
     }
 
+    /// The session in `key` if it is live: not expired, and not killed by a
+    /// big kill still being freed (graves/).
+    pub fn read_live(&self, key: &Key, token: &[u8]) -> Option<StoredSession> {
+        self.read(key)
+            .filter(|s| s.is_live(self.now) && !crate::graves::buried(self, &s.id, token))
+    }
+
     /// Writes a new session hash (its `la` is now).
     pub fn write_new(&self, key: &mut Key, session: &StoredSession) {
         // Every string outlives the replication below, which takes their
@@ -255,17 +262,34 @@ impl<'a> Store<'a> {
         self.replicate(c"DEL", &[key.name().inner]);
     }
 
+    /// Unlinks a key: deleted now, its memory freed by a background thread
+    /// when it is large (a whole index).
+    pub fn unlink(&self, key: &mut Key) {
+        if key.kind() == Kind::Empty {
+            return;
+        }
+        key.unlink();
+        key.notify(NotifyEvent::GENERIC, c"del");
+        self.replicate(c"UNLINK", &[key.name().inner]);
+    }
+
     /// Deletes the session `token` if its key holds a session of user `id`
     /// (a key that holds anything else is not this module's and is left
     /// alone). Tells whether a live session was removed.
     pub fn remove_session(&self, token: &[u8], id: &[u8]) -> Removal {
+        self.remove_session_at(token, id, self.now)
+    }
+
+    /// `remove_session`, telling whether the session was live at second
+    /// `at` (the moment of a kill whose graveyard is freed later).
+    pub fn remove_session_at(&self, token: &[u8], id: &[u8], at: i64) -> Removal {
         let Ok(mut key) = self.open_session(token, true) else {
             return Removal::NotASession;
         };
         match self.read(&key) {
             Some(session) if session.id.as_slice() == id => {
                 self.delete(&mut key);
-                if session.is_live(self.now) {
+                if session.is_live(at) {
                     Removal::Live
                 } else {
                     Removal::Expired
@@ -373,7 +397,9 @@ impl<'a> Store<'a> {
         };
     }
 
-    fn replicate(&self, command: &CStr, args: &[*mut raw::RedisModuleString]) {
+    /// Sends `command args` to replicas and the AOF as an effect of this
+    /// command (or sweeper step).
+    pub fn replicate(&self, command: &CStr, args: &[*mut raw::RedisModuleString]) {
         // SAFETY: the "v" format takes an array of Redis strings and its
         // length; Redis keeps its own references to them until propagation.
         unsafe {

@@ -64,6 +64,7 @@ impl<'a> Create<'a> {
 
     pub fn run(self, ctx: &Context, default_ttl: i64, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        crate::graves::detach_stale_index(&store, self.id)?;
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;

@@ -20,7 +20,7 @@ impl<'a> Get<'a> {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
         let mut key = store.open_session(token, true)?;
-        let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
+        let Some(session) = store.read_live(&key, token) else {
             stats::READ_MISSES.add(1);
             return Ok(RedisValue::Null);
         };

@@ -23,6 +23,10 @@ impl<'a> Kill<'a> {
         let Some(session) = store.read(&key) else {
             return Ok(RedisValue::Integer(0));
         };
+        if crate::graves::buried(&store, &session.id, token) {
+            // Killed already, and counted by that kill when it is freed.
+            return Ok(RedisValue::Integer(0));
+        }
         let id = session.id.as_slice();
         let mut user = store.open_index(&store.keys.user_sessions(id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;

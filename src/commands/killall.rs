@@ -1,12 +1,14 @@
 //! `SESS.KILLALL app`: removes every session of the app and its activity
-//! index. Replies with the number of live sessions removed. Runs in time
-//! proportional to the app's sessions, like DEL of a large key.
+//! index. Replies with the number of live sessions removed. An app of more
+//! than `graves::DIRECT_KILL` sessions is killed in constant time and freed
+//! in bounded steps, the client waiting for the count (graves/).
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
 use crate::commands::killsoid::remove_user;
-use crate::redis_key::Kind;
+use crate::graves;
+use crate::redis_key::{Key, Kind};
 use crate::store::Store;
 
 pub struct KillAll<'a> {
@@ -25,6 +27,13 @@ impl<'a> KillAll<'a> {
         crate::cluster::settle(&store)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        if more_than_direct(&store, &expiry) && graves::can_wait(ctx) {
+            drop(expiry);
+            let member = graves::bury(&store, &store.keys.expiry(), None, store.now)?;
+            store.unlink(&mut activity);
+            graves::waiting::wait(&store, &member);
+            return Ok(RedisValue::NoReply);
+        }
         // Every user with a session is in the expiry index.
         let users = expiry.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX);
         let mut removed = 0;
@@ -32,7 +41,7 @@ impl<'a> KillAll<'a> {
             let id = id.as_slice();
             // A wrong-typed key under the user prefix is not ours; skip it
             // rather than fail halfway through.
-            let mut user = crate::redis_key::Key::open(ctx, &store.keys.user_sessions(id), true);
+            let mut user = Key::open(ctx, &store.keys.user_sessions(id), true);
             if user.kind() == Kind::ZSet {
                 removed += remove_user(&store, &mut user, id, None);
             }
@@ -41,6 +50,19 @@ impl<'a> KillAll<'a> {
         store.delete(&mut activity);
         Ok(RedisValue::Integer(removed))
     }
+}
+
+/// Whether the app's users have more sessions than a kill deletes in the
+/// command itself; looks at no more users than that.
+fn more_than_direct(store: &Store, expiry: &Key) -> bool {
+    let mut sessions = 0;
+    for (id, _) in expiry.zset_range(f64::NEG_INFINITY, f64::INFINITY, graves::DIRECT_KILL + 1) {
+        sessions += Key::open(store.ctx(), &store.keys.user_sessions(id.as_slice()), false).size();
+        if sessions > graves::DIRECT_KILL {
+            return true;
+        }
+    }
+    false
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {

@@ -7,6 +7,7 @@ use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
 use crate::error::syntax;
+use crate::graves;
 use crate::redis_key::{Key, Kind};
 use crate::stats;
 use crate::store::{Removal, Store};
@@ -31,21 +32,30 @@ impl<'a> KillSoid<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        let id = store.string(self.id);
+        if !graves::index_current(&store, &id) {
+            // A dead index a KILLALL left to be freed: nothing live in it.
+            return Ok(RedisValue::Integer(0));
+        }
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
         crate::cluster::need(&store, [&user, &activity, &expiry])?;
-        crate::cluster::need_sessions(&store, &user)?;
         // Kept only when it is a live session of this very user.
         let keep = self.except.filter(|token| {
             store
                 .open_session(token, false)
                 .ok()
-                .and_then(|key| store.read(&key))
-                .is_some_and(|s| s.id.as_slice() == self.id && s.is_live(store.now))
+                .and_then(|key| store.read_live(&key, token))
+                .is_some_and(|s| s.id.as_slice() == self.id)
         });
+        if user.size() > graves::DIRECT_KILL && graves::can_wait(ctx) {
+            let keep = keep.and_then(|token| Some((token, user.zset_score(&store.string(token))?)));
+            drop(user);
+            return self.bury(&store, keep, &mut activity, &mut expiry);
+        }
+        crate::cluster::need_sessions(&store, &user)?;
         let removed = remove_user(&store, &mut user, self.id, keep);
-        let id = store.string(self.id);
         if user.kind() == Kind::Empty {
             store.index_remove(&mut expiry, &id);
             store.index_remove(&mut activity, &id);
@@ -53,6 +63,38 @@ impl<'a> KillSoid<'a> {
             store.reschedule_user(&mut expiry, &user, &id);
         }
         Ok(RedisValue::Integer(removed))
+    }
+
+    /// The kill of a big index: moved to a graveyard in one step, the kept
+    /// session put back in a fresh index, and the client answered once the
+    /// sweeper has freed the rest (graves/).
+    fn bury(
+        &self,
+        store: &Store,
+        keep: Option<(&[u8], f64)>,
+        activity: &mut Key,
+        expiry: &mut Key,
+    ) -> RedisResult {
+        crate::cluster::settle(store)?;
+        let name = store.keys.user_sessions(self.id);
+        let member = graves::bury(store, &name, Some(self.id), store.now)?;
+        let id = store.string(self.id);
+        match keep {
+            Some((token, bound)) => {
+                let token = store.string(token);
+                let mut grave = Key::open(store.ctx(), &store.keys.grave(&member), true);
+                store.index_remove(&mut grave, &token);
+                let mut user = Key::open(store.ctx(), &name, true);
+                store.index_set(&mut user, &token, bound as i64);
+                store.reschedule_user(expiry, &user, &id);
+            }
+            None => {
+                store.index_remove(expiry, &id);
+                store.index_remove(activity, &id);
+            }
+        }
+        graves::waiting::wait(store, &member);
+        Ok(RedisValue::NoReply)
     }
 }
 

@@ -20,7 +20,7 @@ impl<'a> Peek<'a> {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
         let key = store.open_session(token, false)?;
-        let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
+        let Some(session) = store.read_live(&key, token) else {
             return Ok(RedisValue::Null);
         };
         let reply = Reply::new(ctx);

@@ -30,7 +30,7 @@ impl<'a> Set<'a> {
     pub fn run(self, ctx: &Context, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
         let mut key = store.open_session(self.token, true)?;
-        let Some(session) = store.read(&key).filter(|s| s.is_live(store.now)) else {
+        let Some(session) = store.read_live(&key, self.token) else {
             return Ok(RedisValue::Null);
         };
         let activity = store.activity_to_refresh(&session)?;

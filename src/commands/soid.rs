@@ -51,6 +51,9 @@ pub fn collect_live(
     active_after: i64,
     found: &mut Vec<(RedisString, StoredSession)>,
 ) {
+    if !crate::graves::index_current(store, &store.string(id)) {
+        return; // the dead index of a KILLALL, not yet freed
+    }
     for (token, _) in user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX) {
         let Ok(key) = store.open_session(token.as_slice(), false) else {
             continue;

@@ -89,7 +89,7 @@ pub fn session_expires(ctx: &Context, app: &[u8], second: i64) {
 
 /// Selects database `db` for the timer's context; false when the server has
 /// no such database.
-fn select_db(ctx: &Context, db: i32) -> bool {
+pub(crate) fn select_db(ctx: &Context, db: i32) -> bool {
     // SAFETY: a timer context may select any database; an out-of-range
     // number is refused with an error status.
     let status = unsafe {
@@ -98,7 +98,7 @@ fn select_db(ctx: &Context, db: i32) -> bool {
     status == redis_module::raw::REDISMODULE_OK as i32
 }
 
-fn selected_db(ctx: &Context) -> i32 {
+pub(crate) fn selected_db(ctx: &Context) -> i32 {
     // SAFETY: ctx is a live context; a notification's is selected on the
     // key's database, a command's on the client's.
     unsafe { call!(RedisModule_GetSelectedDb(ctx.get_raw()) or 0) }

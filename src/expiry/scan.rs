@@ -116,7 +116,9 @@ extern "C" fn collect(
     let name = RedisString::string_as_slice(name);
     match keys::parse(config::prefix(), name) {
         Some((_, Parsed::Session(_))) => found.sessions.push(name.to_vec()),
-        Some((app, Parsed::Activity | Parsed::Expiry)) => found.apps.push(app.to_vec()),
+        Some((app, Parsed::Activity | Parsed::Expiry | Parsed::Graves)) => {
+            found.apps.push(app.to_vec())
+        }
         _ => {}
     }
 }
@@ -127,6 +129,12 @@ fn check_orphan(store: &Store, app: &[u8], token: &[u8]) {
     let Ok(mut key) = store.open_session(token, true) else {
         return; // not a hash: not the module's
     };
+    if crate::graves::active(store) {
+        // A big kill of the app is being freed: a hash its user's index
+        // lacks may be one it killed, never to be put back. The scan's
+        // next pass comes after the graveyards are gone.
+        return;
+    }
     let Some(session) = store.read(&key) else {
         // Missing a field or holding a malformed one: no command can ever
         // return it, so it is garbage (unless its slot is moving: later).

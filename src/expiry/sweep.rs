@@ -26,6 +26,7 @@ pub fn step(ctx: &Context) -> bool {
         return false;
     }
     let budget = SWEEP_BATCH.get().max(1) as usize;
+    crate::graves::waiting::abandon_lost(ctx);
     if !sweeping {
         prune_registry(ctx, budget);
         return false;
@@ -66,14 +67,21 @@ pub fn step(ctx: &Context) -> bool {
 }
 
 fn has_indexes(store: &Store) -> bool {
-    [store.keys.expiry(), store.keys.activity()]
-        .iter()
-        .any(|name| Key::open(store.ctx(), name, false).kind() != Kind::Empty)
+    [
+        store.keys.expiry(),
+        store.keys.activity(),
+        store.keys.graves(),
+    ]
+    .iter()
+    .any(|name| Key::open(store.ctx(), name, false).kind() != Kind::Empty)
 }
 
 /// Does what is due for one app within the budget. Returns the app's new
 /// state, or None when the app has neither sessions nor activity left.
 fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppState> {
+    // Big kills first: their clients are waiting.
+    let reaped = crate::graves::reaper::step(store, *budget);
+    *budget -= reaped.used;
     let mut expiry = Key::open(store.ctx(), &store.keys.expiry(), true);
     if expiry.kind() == Kind::ZSet && state.next_due <= store.now {
         *budget -= sweep_due_users(store, &mut expiry, *budget);
@@ -84,11 +92,14 @@ fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppSt
         Some((_, score)) => score as i64,
         None => i64::MAX,
     };
+    if reaped.more {
+        state.next_due = state.next_due.min(store.now);
+    }
     if *budget > 0 && state.next_horizon_pass <= store.now {
         let Ok(mut activity) = store.open_index(&store.keys.activity(), true) else {
             return Some(state);
         };
-        if activity.kind() == Kind::Empty && expiry.kind() == Kind::Empty {
+        if activity.kind() == Kind::Empty && expiry.kind() == Kind::Empty && !reaped.more {
             return None;
         }
         let (used, finished) = trim_activity(store, &mut activity, &mut state, *budget);
@@ -122,7 +133,7 @@ fn prune_registry(ctx: &Context, budget: usize) {
         select_db(ctx, app.0);
         let keys = crate::keys::Keys::new(crate::config::prefix(), &app.1);
         let gone = |name: &[u8]| Key::open(ctx, name, false).kind() == Kind::Empty;
-        if gone(&keys.expiry()) && gone(&keys.activity()) {
+        if gone(&keys.expiry()) && gone(&keys.activity()) && gone(&keys.graves()) {
             registry::forget(&app);
         }
     }

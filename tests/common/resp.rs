@@ -34,6 +34,10 @@ impl Reply {
         }
     }
 
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Reply::Nil)
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
     }
