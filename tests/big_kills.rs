@@ -185,3 +185,21 @@ fn a_client_waiting_on_a_server_that_turns_replica_gets_an_error() {
     );
     assert!(server.is_alive());
 }
+
+#[test]
+fn a_graves_key_of_another_type_fails_a_big_kill_before_any_change() {
+    let server = Server::start();
+    let mut c = server.client();
+    let tokens = populate(&mut c, 1, 1100).remove(0);
+    c.call(&["SET", GRAVES, "not a sorted set"]);
+    let before = keys(&mut c);
+    for kill in [
+        &["SESS.KILLSOID", "shop", "u0"][..],
+        &["SESS.KILLALL", "shop"],
+    ] {
+        let reply = c.call(kill);
+        assert!(reply.err().starts_with("WRONGTYPE"), "{reply:?}");
+    }
+    assert_eq!(keys(&mut c), before);
+    assert!(!c.call(&["SESS.GET", "shop", &tokens[0]]).is_nil());
+}

@@ -228,3 +228,32 @@ fn each_session_event_is_announced_exactly_once_by_the_node_that_owns_the_app() 
     }
     assert_eq!(seen.len(), apps.len() * 3, "unexpected events: {seen:?}");
 }
+
+#[test]
+fn big_kills_through_a_cluster_client_count_every_session_and_free_them() {
+    let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
+    build_cluster(&nodes);
+    let mut call = cluster_caller(&nodes);
+    // Over 1,000 sessions each: both kills go through a graveyard.
+    for i in 0..1100 {
+        call(&["SESS.CREATE", "big", "whale", "10.0.0.1"]);
+        call(&["SESS.CREATE", "big", &format!("u{}", i % 300), "10.0.0.1"]);
+    }
+    let kept = text(&call(&["SESS.CREATE", "big", "whale", "10.0.0.2"]));
+    assert_eq!(
+        int(&call(&["SESS.KILLSOID", "big", "whale", "EXCEPT", &kept])),
+        1100
+    );
+    assert_eq!(int(&call(&["SESS.ACTIVITY", "big", "60"])), 301);
+    assert_eq!(int(&call(&["SESS.KILLALL", "big"])), 1101);
+    for node in &nodes {
+        assert!(
+            node.client()
+                .call(&["KEYS", "rs:{big}:*"])
+                .array()
+                .is_empty(),
+            "keys left on port {}",
+            node.port
+        );
+    }
+}

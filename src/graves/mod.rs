@@ -121,6 +121,10 @@ pub fn bury(
     id: Option<&[u8]>,
     killed_at: i64,
 ) -> Result<Vec<u8>, RedisError> {
+    // Type-checked before the first write, so that a failing kill changes
+    // nothing.
+    let graves = store.open_index(&store.keys.graves(), false)?;
+    drop(graves);
     let member = new_member(if id.is_some() { b'u' } else { b'a' }, id);
     let to = store.keys.grave(&member);
     rename(store, from, &to)?;
