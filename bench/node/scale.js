@@ -161,6 +161,7 @@ async function main() {
   }
   p();
   p(`Memory: ${perSession.toFixed(0)} bytes per session at ${fmt(SESSIONS)} sessions (used_memory, session data included). Written straight into the layout at ${fmt(populateRate)} sessions/s; SESS.CREATE under redis-benchmark (50 clients, no pipeline): ${fmt(createRate)} sessions/s.`);
+  p();
   p(`The two kills freed ${fmt(freedMb)} MB of used_memory by the time of their replies; each replied with the number of sessions it killed (${rows.filter((r) => r.operation.includes("KILL")).map((r) => fmt(r.result)).join(" and ")}).`);
   const report = lines.join("\n");
   console.log(report);
