@@ -114,7 +114,7 @@ fn killsoid_of_a_big_user_keeps_the_except_session_and_counts_the_rest() {
     assert_eq!(c.call(&["EXISTS", GRAVES]).int(), 0);
     assert_eq!(
         c.call(&["ZRANGE", "rs:{shop}:us:u0", "0", "-1"]).strings(),
-        [keep.clone()]
+        std::slice::from_ref(keep)
     );
     assert_eq!(common::session_hashes(&mut c).len(), 2);
     assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "60"]).int(), 2);
