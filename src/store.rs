@@ -254,23 +254,27 @@ impl<'a> Store<'a> {
 
     /// Deletes a key (a session, or a whole index).
     pub fn delete(&self, key: &mut Key) {
-        if key.kind() == Kind::Empty {
-            return;
-        }
-        key.delete();
-        key.notify(NotifyEvent::GENERIC, c"del");
-        self.replicate(c"DEL", &[key.name().inner]);
+        self.remove_key(key, false);
     }
 
     /// Unlinks a key: deleted now, its memory freed by a background thread
     /// when it is large (a whole index).
     pub fn unlink(&self, key: &mut Key) {
+        self.remove_key(key, true);
+    }
+
+    fn remove_key(&self, key: &mut Key, unlink: bool) {
         if key.kind() == Kind::Empty {
             return;
         }
-        key.unlink();
+        if unlink {
+            key.unlink();
+        } else {
+            key.delete();
+        }
         key.notify(NotifyEvent::GENERIC, c"del");
-        self.replicate(c"UNLINK", &[key.name().inner]);
+        let command = if unlink { c"UNLINK" } else { c"DEL" };
+        self.replicate(command, &[key.name().inner]);
     }
 
     /// Deletes the session `token` if its key holds a session of user `id`
