@@ -77,6 +77,10 @@ pub fn missing() -> Vec<&'static str> {
         RedisModule_GetNotifyKeyspaceEvents,
         RedisModule_Call,
         RedisModule_CallReplyType,
+        RedisModule_CallReplyInteger,
+        RedisModule_CallReplyLength,
+        RedisModule_CallReplyArrayElement,
+        RedisModule_CallReplyStringPtr,
         RedisModule_FreeCallReply,
         // clock, databases, timers, settings, log
         RedisModule_Milliseconds,

@@ -88,6 +88,13 @@ pub fn limit(raw: &[u8]) -> Result<usize, RedisError> {
         .ok_or_else(|| invalid("limit", "expected an integer from 1 to 100000"))
 }
 
+/// How many sessions one SESS.IMPORT call moves.
+pub fn import_count(raw: &[u8]) -> Result<usize, RedisError> {
+    in_range(raw, 1, 100_000)
+        .map(|n| n as usize)
+        .ok_or_else(|| invalid("count", "expected an integer from 1 to 100000"))
+}
+
 /// The optional `LIMIT count` that ends a listing's arguments.
 pub fn listing_limit(rest: &[&[u8]]) -> Result<Option<usize>, RedisError> {
     match rest {

@@ -41,7 +41,7 @@ const SINCE: &str = "1.0.0";
 
 use Arg::{Flag, Integer, Key, Option as Opt, Text};
 
-const DOCS: [Doc; 11] = [
+const DOCS: [Doc; 12] = [
     Doc {
         name: "sess.create",
         summary: "Creates a session and returns its token",
@@ -111,6 +111,12 @@ const DOCS: [Doc; 11] = [
         summary: "Lists an app's sessions active within dt seconds",
         complexity: "O(U + S log S) with U the users and S the sessions active in the window; with LIMIT, U and S count only the most recent users needed to fill it",
         args: &[Key("app"), Integer("dt"), Opt("LIMIT", "count", Kind::Integer)],
+    },
+    Doc {
+        name: "sess.import",
+        summary: "Moves up to COUNT (default 1000) of an app's redis-sessions sessions into the module's layout",
+        complexity: "O(C log N) with C the sessions moved and N the app's users",
+        args: &[Key("app"), Opt("COUNT", "count", Kind::Integer)],
     },
     Doc {
         name: "sess.activity",

@@ -8,13 +8,13 @@
 //! config support ignores registration failures.
 
 use std::ffi::{c_char, c_longlong, c_void, CString};
-use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::OnceLock;
 
 use redis_module::{raw, Context, RedisString};
 
 use crate::api::call;
-use crate::redis_string::detached;
+use crate::text_setting::TextSetting;
 
 /// A numeric setting with its bounds.
 pub struct Numeric {
@@ -73,64 +73,83 @@ const NUMERIC: [&Numeric; 5] = [
     &SWEEP_BATCH,
 ];
 
-/// Name of the key prefix setting. It cannot change at run time: every
-/// existing session would be orphaned under the old prefix.
-const PREFIX_NAME: &str = "prefix";
-const PREFIX_DEFAULT: &str = "rs";
-
-/// The prefix as it is being configured (written only while loading).
-static PREFIX_PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-/// The same value as a Redis string, which `CONFIG GET` borrows.
-static PREFIX_REDIS_STRING: AtomicPtr<raw::RedisModuleString> =
-    AtomicPtr::new(std::ptr::null_mut());
+/// The key prefix. It cannot change at run time: every existing session
+/// would be orphaned under the old prefix.
+static PREFIX_SETTING: TextSetting = TextSetting::new("prefix", "rs", false, check_prefix);
 /// The prefix in force, fixed once loading is done.
 static PREFIX: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// The namespace of redis-sessions data to import (import/), empty when off.
+/// Changes at run time: set for the migration, emptied once it is done.
+pub static IMPORT_NAMESPACE: TextSetting =
+    TextSetting::new("import-namespace", "", true, check_import_namespace);
+
+const TEXT: [&TextSetting; 2] = [&PREFIX_SETTING, &IMPORT_NAMESPACE];
 
 /// The key prefix, `rs` unless configured.
 pub fn prefix() -> &'static [u8] {
     PREFIX
         .get()
-        .map_or(PREFIX_DEFAULT.as_bytes(), Vec::as_slice)
+        .map_or(PREFIX_SETTING.default.as_bytes(), Vec::as_slice)
 }
 
 /// Checks a prefix: it must not contain a brace (that would move the hash
 /// tag away from the app), space or control character.
 fn check_prefix(raw: &[u8]) -> Result<(), String> {
-    let ok = (1..=64).contains(&raw.len())
-        && raw
-            .iter()
-            .all(|b| b.is_ascii_graphic() && *b != b'{' && *b != b'}');
-    if ok {
+    if (1..=64).contains(&raw.len()) && printable(raw) {
         Ok(())
     } else {
         Err(format!(
-            "invalid value for {PREFIX_NAME}: expected 1 to 64 printable ASCII characters without braces or spaces, got {:?}",
+            "invalid value for prefix: expected 1 to 64 printable ASCII characters without braces or spaces, got {:?}",
             String::from_utf8_lossy(raw)
         ))
     }
+}
+
+/// The library's namespace: any prefix it could be given, or nothing. Not
+/// in a cluster, which the library never supported.
+fn check_import_namespace(raw: &[u8]) -> Result<(), String> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    if !(raw.len() <= 64 && printable(raw)) {
+        return Err(format!(
+            "invalid value for import-namespace: expected nothing (off) or 1 to 64 printable ASCII characters without braces or spaces, got {:?}",
+            String::from_utf8_lossy(raw)
+        ));
+    }
+    if crate::cluster::enabled() {
+        return Err("import-namespace cannot be set in cluster mode: redis-sessions never ran on a cluster, so there is nothing to import".into());
+    }
+    Ok(())
+}
+
+fn printable(raw: &[u8]) -> bool {
+    raw.iter()
+        .all(|b| b.is_ascii_graphic() && *b != b'{' && *b != b'}')
 }
 
 /// Registers every setting with Redis, taking defaults from the module
 /// arguments, then lets Redis apply redis.conf. Returns a message for the log
 /// when something is wrong.
 pub fn load(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
-    let mut prefix = PREFIX_DEFAULT.as_bytes().to_vec();
+    let mut texts: Vec<Vec<u8>> = TEXT.iter().map(|t| t.default.as_bytes().to_vec()).collect();
     let mut defaults: Vec<i64> = NUMERIC.iter().map(|n| n.default).collect();
     if !args.len().is_multiple_of(2) {
         return Err("module arguments must be name/value pairs".into());
     }
     for pair in args.chunks(2) {
         let (name, value) = (pair[0].as_slice(), pair[1].as_slice());
-        if name == PREFIX_NAME.as_bytes() {
-            check_prefix(value)?;
-            prefix = value.to_vec();
+        if let Some(i) = TEXT.iter().position(|t| t.name.as_bytes() == name) {
+            TEXT[i].check(value)?;
+            texts[i] = value.to_vec();
         } else if let Some(i) = NUMERIC.iter().position(|n| n.name.as_bytes() == name) {
             defaults[i] = NUMERIC[i].check(&String::from_utf8_lossy(value))?;
         } else {
             let known: Vec<&str> = NUMERIC
                 .iter()
                 .map(|n| n.name)
-                .chain([PREFIX_NAME])
+                .chain(TEXT.iter().map(|t| t.name))
                 .collect();
             return Err(format!(
                 "unknown module argument {:?}; known: {}",
@@ -142,15 +161,16 @@ pub fn load(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     for (numeric, default) in NUMERIC.iter().zip(defaults) {
         register_numeric(ctx, numeric, default)?;
     }
-    register_prefix(ctx, &prefix)?;
+    for (text, default) in TEXT.iter().zip(texts) {
+        text.register(ctx, &default)?;
+    }
     // SAFETY: called from OnLoad with the module's context.
     if unsafe { call!(RedisModule_LoadConfigs(ctx.get_raw()) or raw::REDISMODULE_ERR as i32) }
         != raw::REDISMODULE_OK as i32
     {
         return Err("redis.conf holds an invalid sess.* setting (see the line above)".into());
     }
-    let chosen = PREFIX_PENDING.lock().map(|p| p.clone()).unwrap_or(prefix);
-    let _ = PREFIX.set(chosen);
+    let _ = PREFIX.set(PREFIX_SETTING.get());
     Ok(())
 }
 
@@ -198,67 +218,6 @@ extern "C" fn set_numeric(
     raw::REDISMODULE_OK as i32
 }
 
-fn register_prefix(ctx: &Context, default: &[u8]) -> Result<(), String> {
-    store_prefix(default);
-    let name = CString::new(PREFIX_NAME).map_err(|e| e.to_string())?;
-    let default = CString::new(default).map_err(|e| e.to_string())?;
-    // SAFETY: plain registration; the callbacks use only statics.
-    let status = unsafe {
-        call!(RedisModule_RegisterStringConfig(
-            ctx.get_raw(),
-            name.as_ptr(),
-            default.as_ptr(),
-            raw::REDISMODULE_CONFIG_IMMUTABLE,
-            Some(get_prefix),
-            Some(set_prefix),
-            None,
-            std::ptr::null_mut(),
-        ) or raw::REDISMODULE_ERR as i32)
-    };
-    registered(status, PREFIX_NAME)
-}
-
-fn store_prefix(value: &[u8]) {
-    if let Ok(mut pending) = PREFIX_PENDING.lock() {
-        *pending = value.to_vec();
-    }
-    // Owned by this module until replaced.
-    let fresh = detached(value);
-    let old = PREFIX_REDIS_STRING.swap(fresh, Ordering::AcqRel);
-    if !old.is_null() {
-        // SAFETY: old was created above by an earlier call and is no longer shared.
-        unsafe { call!(RedisModule_FreeString(std::ptr::null_mut(), old) or ()) };
-    }
-}
-
-extern "C" fn get_prefix(
-    _name: *const c_char,
-    _privdata: *mut c_void,
-) -> *mut raw::RedisModuleString {
-    PREFIX_REDIS_STRING.load(Ordering::Acquire)
-}
-
-extern "C" fn set_prefix(
-    _name: *const c_char,
-    value: *mut raw::RedisModuleString,
-    _privdata: *mut c_void,
-    err: *mut *mut raw::RedisModuleString,
-) -> i32 {
-    let bytes = RedisString::string_as_slice(value);
-    match check_prefix(bytes) {
-        Ok(()) => {
-            store_prefix(bytes);
-            raw::REDISMODULE_OK as i32
-        }
-        Err(message) => {
-            let message = message.replace(['\r', '\n', '\0'], " ");
-            // SAFETY: err is where Redis wants the error; it takes ownership.
-            unsafe { *err = detached(message.as_bytes()) };
-            raw::REDISMODULE_ERR as i32
-        }
-    }
-}
-
 fn registered(status: i32, name: &str) -> Result<(), String> {
     if status == raw::REDISMODULE_OK as i32 {
         Ok(())
@@ -273,10 +232,13 @@ pub fn describe() -> String {
         .iter()
         .map(|n| format!("{}={}", n.name, n.get()))
         .collect();
-    parts.push(format!(
-        "{PREFIX_NAME}={}",
-        String::from_utf8_lossy(prefix())
-    ));
+    for text in TEXT {
+        parts.push(format!(
+            "{}={:?}",
+            text.name,
+            String::from_utf8_lossy(&text.get())
+        ));
+    }
     parts.join(" ")
 }
 

@@ -24,10 +24,12 @@ mod data;
 mod error;
 mod expiry;
 mod graves;
+mod import;
 mod info;
 mod inline_vec;
 mod keys;
 mod panic_hook;
+mod redis_call;
 mod redis_key;
 mod redis_string;
 mod reply;
@@ -35,6 +37,7 @@ mod server_info;
 mod session;
 mod stats;
 mod store;
+mod text_setting;
 mod token;
 
 use redis_module::{redis_module, Context, RedisString, Status};
@@ -98,6 +101,7 @@ redis_module! {
         ["sess.soid",     soid::command,     "readonly",              1, 1, 1, ""],
         ["sess.soapp",    soapp::command,    "readonly",              1, 1, 1, ""],
         ["sess.activity", activity::command, "readonly fast",         1, 1, 1, ""],
+        ["sess.import",   commands::import::command, "write deny-oom",    1, 1, 1, ""],
     ],
     event_handlers: [
         [@NEW @LOADED: expiry::on_key_event],

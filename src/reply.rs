@@ -45,6 +45,15 @@ impl Reply {
         unsafe { call!(RedisModule_ReplyWithMap(self.ctx, len as c_long) or 0) };
     }
 
+    /// Named counts, as a map (`moved 10 dropped 2 remaining 0`).
+    pub fn counts(&self, counts: &[(&str, i64)]) {
+        self.map(counts.len());
+        for (name, value) in counts {
+            self.bulk(name.as_bytes());
+            self.int(*value);
+        }
+    }
+
     /// One session: `[token] id r w ttl idle ip [no_resave] [maxage] [d]`.
     pub fn session<B: Bytes>(&self, token: Option<&[u8]>, view: &View<'_, B>) {
         let s = view.session;

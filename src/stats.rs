@@ -37,9 +37,11 @@ pub static EXPIRED: Counter = Counter::new(c"expired");
 pub static EVICTED: Counter = Counter::new(c"evicted");
 pub static ROTATED: Counter = Counter::new(c"rotated");
 pub static SWEEP_STEPS: Counter = Counter::new(c"sweep_steps");
+/// Sessions moved from redis-sessions' keys (import/).
+pub static IMPORTED: Counter = Counter::new(c"imported");
 
 /// In the order INFO shows them.
-pub const ALL: [&Counter; 9] = [
+pub const ALL: [&Counter; 10] = [
     &CREATED,
     &READS,
     &READ_MISSES,
@@ -49,4 +51,5 @@ pub const ALL: [&Counter; 9] = [
     &EVICTED,
     &ROTATED,
     &SWEEP_STEPS,
+    &IMPORTED,
 ];

@@ -177,7 +177,8 @@ impl<'a> Store<'a> {
             .filter(|s| s.is_live(self.now) && !crate::graves::buried(self, &s.id, token))
     }
 
-    /// Writes a new session hash (its `la` is now).
+    /// Writes a new session hash: a created one (its `la` is now) or an
+    /// imported one (its `la` kept).
     pub fn write_new(&self, key: &mut Key, session: &StoredSession) {
         // Every string outlives the replication below, which takes their
         // pointers.
@@ -186,13 +187,20 @@ impl<'a> Store<'a> {
             self.int(session.w),
             self.int(session.ttl),
         );
+        let la_then;
+        let la = if session.la == self.now {
+            self.now_text()
+        } else {
+            la_then = self.int(session.la);
+            &la_then
+        };
         let maxage_at = session.maxage_at.map(|end| self.int(end));
         let mut effect = Effect::new(key);
         effect.set(key, &ID, &session.id);
         effect.set(key, &READS, &r);
         effect.set(key, &WRITES, &w);
         effect.set(key, &IP, &session.ip);
-        effect.set(key, &LAST_ACTIVITY, self.now_text());
+        effect.set(key, &LAST_ACTIVITY, la);
         effect.set(key, &TTL, &ttl);
         if let Some(d) = &session.d {
             effect.set(key, &DATA, d);
@@ -354,7 +362,12 @@ impl<'a> Store<'a> {
     /// moves back, and a second touch within the same second finds the same
     /// score: nothing is written or replicated then (see activity_score.rs).
     pub fn record_activity(&self, activity: &mut Key, id: &RedisString) {
-        let (score, text) = activity_score(self.now, id.as_slice());
+        self.record_activity_at(activity, id, self.now);
+    }
+
+    /// Marks the user active at `second` unless they were active later.
+    pub fn record_activity_at(&self, activity: &mut Key, id: &RedisString, second: i64) {
+        let (score, text) = activity_score(second, id.as_slice());
         self.index_write(activity, id, score, ScoreMove::Up, || {
             self.string(text.as_bytes())
         });

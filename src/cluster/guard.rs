@@ -11,11 +11,8 @@
 //! call carries the client's ASKING flag. So the doubt costs one `RM_Call`,
 //! and only when a key is missing in cluster mode.
 
-use std::ffi::c_char;
+use redis_module::{Context, RedisError};
 
-use redis_module::{raw, Context, RedisError};
-
-use crate::api::call;
 use crate::error::internal;
 use crate::redis_key::{Key, Kind};
 use crate::redis_string::from_bytes;
@@ -94,24 +91,10 @@ fn routed_here(ctx: &Context, app: &[u8]) -> Routed {
         from_bytes(ctx.get_raw(), &keys.probe(b"\0slot-probe-1")),
         from_bytes(ctx.get_raw(), &keys.probe(b"\0slot-probe-2")),
     ];
-    let argv: [*mut raw::RedisModuleString; 2] = [probes[0].inner, probes[1].inner];
-    // SAFETY: a variadic call with the "v" format: an array of strings and
-    // its length, both alive for the call; the reply is freed below.
-    let reply = unsafe {
-        call!(RedisModule_Call(
-            ctx.get_raw(),
-            c"EXISTS".as_ptr(),
-            c"v".as_ptr() as *const c_char,
-            argv.as_ptr(),
-            argv.len()
-        ) or std::ptr::null_mut())
+    let error = match crate::redis_call::run(ctx, c"EXISTS", &[&probes[0], &probes[1]]) {
+        Ok(_) => return Routed::Here,
+        Err(error) => error,
     };
-    if !reply.is_null() {
-        // SAFETY: a reply of the call above, freed once.
-        unsafe { call!(RedisModule_FreeCallReply(reply) or ()) };
-        return Routed::Here;
-    }
-    let error = std::io::Error::last_os_error();
     match error.raw_os_error() {
         // Redirected (EPERM, "Attempted to access a non local key"), or the
         // cluster is down (ENETDOWN, EROFS): not a time to touch the slot.

@@ -45,7 +45,7 @@ pub fn register(ctx: &Context) -> Result<(), String> {
 }
 
 /// Which commands are routed, and by what.
-const ROUTED: [(&[u8], RouteBy); 11] = [
+const ROUTED: [(&[u8], RouteBy); 12] = [
     (b"sess.get", RouteBy::Token),
     (b"sess.peek", RouteBy::Token),
     (b"sess.set", RouteBy::Token),
@@ -57,6 +57,7 @@ const ROUTED: [(&[u8], RouteBy); 11] = [
     (b"sess.killall", RouteBy::App),
     (b"sess.soapp", RouteBy::App),
     (b"sess.activity", RouteBy::App),
+    (b"sess.import", RouteBy::App),
 ];
 
 fn route_by(name: &[u8]) -> Option<RouteBy> {

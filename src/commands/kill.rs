@@ -19,7 +19,7 @@ impl<'a> Kill<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
-        let mut key = store.open_session(token, true)?;
+        let mut key = crate::import::open_session(&store, token)?;
         let Some(session) = store.read(&key) else {
             return Ok(RedisValue::Integer(0));
         };

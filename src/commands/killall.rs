@@ -32,6 +32,8 @@ impl<'a> KillAll<'a> {
             let member = graves::bury(&store, &store.keys.expiry(), None, store.now)?;
             store.unlink(&mut activity);
             graves::waiting::wait(&store, &member);
+            let library = crate::import::kill_app(&store);
+            graves::waiting::count(&store, &member, library);
             return Ok(RedisValue::NoReply);
         }
         // Every user with a session is in the expiry index.
@@ -48,6 +50,7 @@ impl<'a> KillAll<'a> {
         }
         store.delete(&mut expiry);
         store.delete(&mut activity);
+        removed += crate::import::kill_app(&store);
         Ok(RedisValue::Integer(removed))
     }
 }

@@ -32,6 +32,7 @@ impl<'a> KillSoid<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        crate::import::take_user(&store, self.id)?;
         let id = store.string(self.id);
         if !graves::index_current(&store, &id) {
             // A dead index a KILLALL left to be freed: nothing live in it.

@@ -11,6 +11,7 @@ use crate::args;
 pub mod activity;
 pub mod create;
 pub mod get;
+pub mod import;
 pub mod kill;
 pub mod killall;
 pub mod killsoid;

@@ -6,6 +6,7 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use super::AppToken;
+use crate::redis_key::Kind;
 use crate::reply::{Reply, View};
 use crate::store::Store;
 
@@ -20,7 +21,12 @@ impl<'a> Peek<'a> {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
         let key = store.open_session(token, false)?;
-        let Some(session) = store.read_live(&key, token) else {
+        let found = match key.kind() {
+            // Only the library has it (import/): shown, not moved.
+            Kind::Empty => crate::import::peek(&store, token),
+            _ => store.read_live(&key, token),
+        };
+        let Some(session) = found else {
             return Ok(RedisValue::Null);
         };
         let reply = Reply::new(ctx);

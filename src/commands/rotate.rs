@@ -23,7 +23,7 @@ impl<'a> Rotate<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
-        let mut old_key = store.open_session(token, true)?;
+        let mut old_key = crate::import::open_session(&store, token)?;
         let Some(session) = store.read_live(&old_key, token) else {
             return Ok(RedisValue::Null);
         };

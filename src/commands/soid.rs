@@ -34,6 +34,8 @@ impl<'a> Soid<'a> {
         crate::cluster::need_sessions(&store, &user)?;
         let mut found = Vec::new();
         collect_live(&store, &user, self.id, i64::MIN, &mut found);
+        // Sessions still in redis-sessions' keys (import/), shown unmoved.
+        found.extend(crate::import::user_sessions(&store, self.id));
         newest_first(&mut found);
         found.truncate(self.limit.unwrap_or(usize::MAX));
         let reply = Reply::new(ctx);

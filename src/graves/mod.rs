@@ -29,9 +29,8 @@
 pub mod reaper;
 pub mod waiting;
 
-use redis_module::{raw, Context, RedisError, RedisString};
+use redis_module::{Context, RedisError, RedisString};
 
-use crate::api::call;
 use crate::error::internal;
 use crate::redis_key::{Key, Kind};
 use crate::store::Store;
@@ -137,33 +136,13 @@ pub fn bury(
 /// rename moves the value whatever its size in constant time. Replicated as
 /// the same RENAME.
 fn rename(store: &Store, from: &[u8], to: &[u8]) -> Result<(), RedisError> {
-    let ctx = store.ctx();
     let names = [store.string(from), store.string(to)];
-    let argv: [*mut raw::RedisModuleString; 2] = [names[0].inner, names[1].inner];
-    // SAFETY: a variadic call with the "v" format: an array of strings and
-    // its length, both alive for the call; the reply is freed below.
-    let reply = unsafe {
-        call!(RedisModule_Call(
-            ctx.get_raw(),
-            c"RENAME".as_ptr(),
-            c"v".as_ptr(),
-            argv.as_ptr(),
-            argv.len()
-        ) or std::ptr::null_mut())
-    };
-    if reply.is_null() {
-        return Err(internal(&format!(
-            "a kill of this size moves the index with RENAME, which failed (renamed or disabled by rename-command?): {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    // SAFETY: a reply of the call above, read and freed once.
-    let kind = unsafe {
-        let kind = call!(RedisModule_CallReplyType(reply) or 0);
-        call!(RedisModule_FreeCallReply(reply) or ());
-        kind
-    };
-    if kind == raw::REDISMODULE_REPLY_ERROR as i32 {
+    let reply = crate::redis_call::run(store.ctx(), c"RENAME", &[&names[0], &names[1]]).map_err(|e| {
+        internal(&format!(
+            "a kill of this size moves the index with RENAME, which failed (renamed or disabled by rename-command?): {e}"
+        ))
+    })?;
+    if reply.is_error() {
         return Err(internal("RENAME of an index to its graveyard failed"));
     }
     store.replicate(c"RENAME", &[names[0].inner, names[1].inner]);

@@ -1,0 +1,164 @@
+//! The keys redis-sessions keeps for one app, read and cleaned up with the
+//! same replicated effects as the module's own writes.
+
+use crate::config::IMPORT_NAMESPACE;
+use crate::redis_key::{Key, Kind};
+use crate::store::{Store, StoredSession};
+
+pub struct Library<'s, 'a> {
+    store: &'s Store<'a>,
+    /// `<ns>:`
+    namespace: Vec<u8>,
+}
+
+impl<'s, 'a> Library<'s, 'a> {
+    /// The library's keys for the store's app, or None while the import is
+    /// off (no namespace set, or a cluster).
+    pub fn of(store: &'s Store<'a>) -> Option<Library<'s, 'a>> {
+        if crate::cluster::enabled() {
+            return None;
+        }
+        let mut namespace = IMPORT_NAMESPACE.get();
+        if namespace.is_empty() {
+            return None;
+        }
+        namespace.push(b':');
+        Some(Library { store, namespace })
+    }
+
+    /// `<ns>:<app>:<tail>`
+    fn app_key(&self, tail: &[&[u8]]) -> Vec<u8> {
+        let mut name = self.namespace.clone();
+        name.extend_from_slice(self.store.keys.app());
+        name.push(b':');
+        for part in tail {
+            name.extend_from_slice(part);
+        }
+        name
+    }
+
+    fn sessions_key(&self) -> Vec<u8> {
+        self.app_key(&[b"_sessions"])
+    }
+
+    fn users_key(&self) -> Vec<u8> {
+        self.app_key(&[b"_users"])
+    }
+
+    fn user_key(&self, id: &[u8]) -> Vec<u8> {
+        self.app_key(&[b"us:", id])
+    }
+
+    /// The library's session hash `token` and what it holds, when it is a
+    /// readable session.
+    pub fn session(&self, token: &[u8], writable: bool) -> Option<(Key, StoredSession)> {
+        let key = Key::open(self.store.ctx(), &self.app_key(&[token]), writable);
+        if key.kind() != Kind::Hash {
+            return None;
+        }
+        let session = self.store.read(&key)?;
+        Some((key, session))
+    }
+
+    /// The tokens the library lists for user `id`.
+    pub fn user_tokens(&self, id: &[u8]) -> Vec<Vec<u8>> {
+        let name = self.store.string(&self.user_key(id));
+        match crate::redis_call::run(self.store.ctx(), c"SMEMBERS", &[&name]) {
+            Ok(reply) if !reply.is_error() => reply.strings(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Up to `count` (token, id) pairs of the app's session list.
+    pub fn listed(&self, count: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let sessions = Key::open(self.store.ctx(), &self.sessions_key(), false);
+        sessions
+            .zset_range(f64::NEG_INFINITY, f64::INFINITY, count)
+            .into_iter()
+            .map(|(member, _)| split_member(member.as_slice()))
+            .collect()
+    }
+
+    /// How many sessions the app's session list still holds.
+    pub fn remaining(&self) -> usize {
+        let sessions = Key::open(self.store.ctx(), &self.sessions_key(), false);
+        if sessions.kind() == Kind::ZSet {
+            sessions.size()
+        } else {
+            0
+        }
+    }
+
+    /// Removes every trace of session `token` of user `id` from the
+    /// library's keys: its hash (`found`, or whatever hash is there), its
+    /// entries in `_sessions`, `SESSIONS` and `us:<id>`, and the user's
+    /// entry in `_users` once they have no session left there.
+    pub fn forget(&self, found: Option<Key>, token: &[u8], id: &[u8]) {
+        let store = self.store;
+        let mut hash =
+            found.unwrap_or_else(|| Key::open(store.ctx(), &self.app_key(&[token]), true));
+        if hash.kind() == Kind::Hash {
+            store.delete(&mut hash);
+        }
+        let member = [token, b":", id].concat();
+        self.remove_member(&self.sessions_key(), &member);
+        let mut global = self.namespace.clone();
+        global.extend_from_slice(b"SESSIONS");
+        self.remove_member(&global, &[store.keys.app(), b":", &member].concat());
+        let user = store.string(&self.user_key(id));
+        let removed = crate::redis_call::run(store.ctx(), c"SREM", &[&user, &store.string(token)])
+            .map(|reply| reply.integer())
+            .unwrap_or(0);
+        if removed > 0 {
+            store.replicate(c"SREM", &[user.inner, store.string(token).inner]);
+        }
+        if Key::open(store.ctx(), user.as_slice(), false).kind() == Kind::Empty {
+            self.remove_member(&self.users_key(), id);
+        }
+    }
+
+    /// Drops the app's session list and activity index (once nothing is
+    /// listed there, or after KILLALL).
+    pub fn forget_app(&self) {
+        for name in [self.sessions_key(), self.users_key()] {
+            let mut key = Key::open(self.store.ctx(), &name, true);
+            if key.kind() == Kind::ZSet {
+                self.store.unlink(&mut key);
+            }
+        }
+    }
+
+    fn remove_member(&self, index: &[u8], member: &[u8]) {
+        let mut key = Key::open(self.store.ctx(), index, true);
+        if key.kind() == Kind::ZSet {
+            self.store
+                .index_remove(&mut key, &self.store.string(member));
+        }
+    }
+}
+
+/// `<token>:<id>`: tokens hold no colon, ids may.
+fn split_member(member: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    match member.iter().position(|b| *b == b':') {
+        Some(at) => (member[..at].to_vec(), member[at + 1..].to_vec()),
+        None => (member.to_vec(), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_split_at_the_first_colon() {
+        assert_eq!(
+            split_member(b"tok:alice"),
+            (b"tok".to_vec(), b"alice".to_vec())
+        );
+        assert_eq!(
+            split_member(b"tok:a:b:c"),
+            (b"tok".to_vec(), b"a:b:c".to_vec())
+        );
+        assert_eq!(split_member(b"tok"), (b"tok".to_vec(), Vec::new()));
+    }
+}
