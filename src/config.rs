@@ -124,6 +124,12 @@ fn check_import_namespace(raw: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Settings that cluster mode, known only once loading is under way, rules
+/// out.
+pub fn check_in_cluster() -> Result<(), String> {
+    check_import_namespace(&IMPORT_NAMESPACE.get())
+}
+
 fn printable(raw: &[u8]) -> bool {
     raw.iter()
         .all(|b| b.is_ascii_graphic() && *b != b'{' && *b != b'}')

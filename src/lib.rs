@@ -65,7 +65,10 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         return Status::Err;
     }
     set_module_options(ctx);
-    if let Err(problem) = config::load(ctx, args).and_then(|()| cluster::start(ctx)) {
+    let started = config::load(ctx, args)
+        .and_then(|()| cluster::start(ctx))
+        .and_then(|()| config::check_in_cluster());
+    if let Err(problem) = started {
         ctx.log_warning(&format!("refusing to load: {problem}"));
         return Status::Err;
     }

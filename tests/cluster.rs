@@ -257,3 +257,24 @@ fn big_kills_through_a_cluster_client_count_every_session_and_free_them() {
         );
     }
 }
+
+#[test]
+fn the_import_of_redis_sessions_data_is_refused_in_cluster_mode() {
+    let nodes: Vec<Server> = (0..3).map(|_| cluster_node()).collect();
+    build_cluster(&nodes);
+    let slot = common::cluster::key_slot(&nodes[0], "shop");
+    let mut c = nodes[common::cluster::owner_of(&nodes, slot)].client();
+    let set = c.call(&["CONFIG", "SET", "sess.import-namespace", "rs"]);
+    assert!(set.err().contains("cluster mode"), "{set:?}");
+    let import = c.call(&["SESS.IMPORT", "shop"]);
+    assert!(import.err().contains("cluster mode"), "{import:?}");
+    let refused = Server::try_with(
+        common::Options::default()
+            .config("cluster-enabled", "yes")
+            .module_arg("import-namespace", "rs"),
+    );
+    assert!(
+        refused.is_err(),
+        "loaded with an import namespace in cluster mode"
+    );
+}
