@@ -32,10 +32,12 @@ run: build ## start Redis with the module on 127.0.0.1:$(PORT), in the backgroun
 stop: ## stop the Redis started by make run
 	@scripts/run.sh stop $(RUNDIR)
 
-test: build ## run all tests against the release module
+test: build ## run all tests against the release module (and the Node client's, with Node.js)
+	@scripts/ensure-deps.sh node
 	SESS_MODULE=$(CURDIR)/$(MODULE) cargo test --release -- --test-threads=$(TEST_THREADS)
 
 test-matrix: build ## run the integration tests on every server in SERVERS (fetched into target/servers)
+	@scripts/ensure-deps.sh node
 	@scripts/test-matrix.sh $(SERVERS)
 
 soak: build ## one million random SESS.* calls with replicas, expiry and DEBUG RELOAD (minutes; SOAK_CALLS=n)

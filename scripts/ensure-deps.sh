@@ -3,12 +3,12 @@
 #   redis-server, redis-cli and redis-benchmark (Debian: redis-server, redis-tools)
 #   libclang (Debian: libclang-dev), which redis-module's bindgen loads at build time
 #   cargo (only checked: install Rust with https://rustup.rs)
-# With `bench` as first argument it also checks Node.js and npm.
+# With `node` (or `bench`) as first argument it also installs Node.js and npm.
 # Works on Debian/Ubuntu through apt-get (as root or with sudo); elsewhere it
 # says exactly what is missing and stops.
 set -euo pipefail
 
-want_bench=${1:-}
+want_node=${1:-}
 missing_packages=()
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -63,13 +63,16 @@ if ! have cargo; then
     exit 1
 fi
 
-if [ "$want_bench" = bench ]; then
+# Node.js and npm: the Node client's tests (make test) and the benchmarks.
+if [ "$want_node" = node ] || [ "$want_node" = bench ]; then
     if ! have node || ! have npm; then
+        echo "ensure-deps: installing nodejs and npm"
         if have apt-get && [ "$(id -u)" -eq 0 ]; then
-            echo "ensure-deps: installing nodejs and npm"
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+        elif have apt-get && have sudo; then
+            sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
         else
-            echo "ensure-deps: the benchmark needs Node.js 18+ and npm" >&2
+            echo "ensure-deps: the Node client's tests and the benchmarks need Node.js 18+ and npm; please install them and retry" >&2
             exit 1
         fi
     fi
