@@ -13,7 +13,7 @@ TEST_THREADS ?= 16
 # Servers for test-matrix (scripts/servers.sh list); CI runs a subset.
 SERVERS ?= redis-7.0 redis-7.2 redis-7.4 redis-8.2 valkey-8.0 valkey-8.1 valkey-9.1
 
-.PHONY: all deps build run stop test test-matrix soak unit-test lint fmt bench bench-scale clean help
+.PHONY: all deps build run stop test test-matrix soak unit-test lint fmt bench bench-scale bench-import clean help
 
 all: build
 
@@ -57,6 +57,10 @@ bench: build ## benchmarks against plain Redis and the Node library (a few minut
 bench-scale: build ## a 1,000,000-session app: worst concurrent round trip of each heavy command (minutes)
 	@scripts/ensure-deps.sh bench
 	@BENCH_SCRIPT=scale.js bench/run.sh
+
+bench-import: build ## 100,000 sessions written by redis-sessions 4.0.0, moved by SESS.IMPORT under a concurrent probe
+	@scripts/ensure-deps.sh bench
+	@BENCH_SCRIPT=import.js bench/run.sh
 
 clean: ## remove build output
 	cargo clean

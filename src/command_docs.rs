@@ -114,7 +114,7 @@ const DOCS: [Doc; 12] = [
     },
     Doc {
         name: "sess.import",
-        summary: "Moves up to COUNT (default 1000) of an app's redis-sessions sessions into the module's layout",
+        summary: "Moves up to COUNT (default 100) of an app's redis-sessions sessions into the module's layout",
         complexity: "O(C log N) with C the sessions moved and N the app's users",
         args: &[Key("app"), Opt("COUNT", "count", Kind::Integer)],
     },

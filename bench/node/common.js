@@ -1,4 +1,4 @@
-// Shared by the benchmarks (bench.js, scale.js): a redis-server with the
+// Shared by the benchmarks (bench.js, scale.js, import.js): a redis-server with the
 // module on a free port, and direct population of the module's layout.
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -72,6 +72,33 @@ async function populate(client, app, count, users, withData, { first = 0, now = 
   }
 }
 
+// Runs `action` while a second connection PINGs in a loop; returns the
+// action's result, how long it took and the worst PING round trip.
+async function probed(port, action) {
+  const probe = createClient({ socket: { port, host: "127.0.0.1" } });
+  await probe.connect();
+  let running = true;
+  let worst = 0;
+  let pings = 0;
+  const loop = (async () => {
+    while (running) {
+      const t = process.hrtime.bigint();
+      await probe.ping();
+      worst = Math.max(worst, Number(process.hrtime.bigint() - t) / 1e6);
+      pings++;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 50)); // the loop is running
+  const started = process.hrtime.bigint();
+  const result = await action();
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  await new Promise((r) => setTimeout(r, 50));
+  running = false;
+  await loop;
+  await probe.quit();
+  return { result, ms, worst, pings };
+}
+
 const token = (i) => PREFIX + String(i).padStart(12, "0");
 
-module.exports = { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token };
+module.exports = { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, probed, token };

@@ -13,7 +13,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { createClient } = require("redis");
-const { ROOT, populate, startRedis } = require("./common");
+const { ROOT, populate, probed, startRedis } = require("./common");
 
 const QUICK = process.argv.includes("--quick");
 const SESSIONS = QUICK ? 100000 : 1000000;
@@ -22,33 +22,6 @@ const WHALE = SESSIONS / 10; // sessions of the one big user
 const BAR_MS = 50;
 const log = (...args) => console.error(...args);
 const fmt = (x) => Math.round(x).toLocaleString("en-US");
-
-// Runs `action` while a second connection PINGs in a loop; returns the
-// action's result, how long it took and the worst PING round trip.
-async function probed(port, action) {
-  const probe = createClient({ socket: { port, host: "127.0.0.1" } });
-  await probe.connect();
-  let running = true;
-  let worst = 0;
-  let pings = 0;
-  const loop = (async () => {
-    while (running) {
-      const t = process.hrtime.bigint();
-      await probe.ping();
-      worst = Math.max(worst, Number(process.hrtime.bigint() - t) / 1e6);
-      pings++;
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 50)); // the loop is running
-  const started = process.hrtime.bigint();
-  const result = await action();
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  await new Promise((r) => setTimeout(r, 50));
-  running = false;
-  await loop;
-  await probe.quit();
-  return { result, ms, worst, pings };
-}
 
 // Runs one command under the probe; also reports the server's own time for
 // it (INFO commandstats), apart from the client's round trip.

@@ -1,4 +1,4 @@
-//! `SESS.IMPORT app [COUNT n]`: moves up to `n` (default 1000) of the app's
+//! `SESS.IMPORT app [COUNT n]`: moves up to `n` (default 100) of the app's
 //! sessions from redis-sessions' keys into the module's layout (import/),
 //! dropping the expired ones. Replies `moved`, `dropped` and `remaining`;
 //! call it until `remaining` is 0.
@@ -11,7 +11,7 @@ use crate::import::library::Library;
 use crate::reply::Reply;
 use crate::store::Store;
 
-const DEFAULT_COUNT: usize = 1000;
+const DEFAULT_COUNT: usize = 100;
 
 pub struct Import<'a> {
     app: &'a [u8],
@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn count_is_optional_and_bounded() {
-        assert_eq!(Import::parse(&[b"app"]).unwrap().count, 1000);
+        assert_eq!(Import::parse(&[b"app"]).unwrap().count, 100);
         assert_eq!(Import::parse(&[b"app", b"count", b"5"]).unwrap().count, 5);
         for bad in [&[&b"app"[..], b"COUNT"][..], &[b"app", b"LIMIT", b"5"]] {
             assert_eq!(
