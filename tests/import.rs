@@ -213,8 +213,10 @@ fn no_resave_sessions_keep_their_end_and_expired_ones_stay_behind() {
         assert!(c.call(&[command, "shop", &expired]).is_nil(), "{command}");
     }
     assert_eq!(c.call(&["SESS.KILL", "shop", &expired]).int(), 0);
-    assert!(c.call(&["SESS.SOID", "shop", "carol"]).array().is_empty());
     assert_eq!(c.call(&["EXISTS", &format!("rs:shop:{expired}")]).int(), 1);
+    // SOID (like KILLSOID and SESS.IMPORT) drops what it finds expired.
+    assert!(c.call(&["SESS.SOID", "shop", "carol"]).array().is_empty());
+    assert_eq!(library_traces(&mut c, "shop"), Vec::<String>::new());
 }
 
 #[test]
@@ -303,4 +305,39 @@ fn without_the_setting_nothing_is_imported_and_sess_import_says_why() {
     assert!(c.call(&["SESS.PEEK", "shop", &token(1)]).is_nil());
     let bad = c.call(&["CONFIG", "SET", "sess.import-namespace", "a b"]);
     assert!(bad.is_error(), "{bad:?}");
+}
+
+#[test]
+fn soid_moves_a_users_sessions_on_a_master_and_only_shows_them_elsewhere() {
+    let master = importing();
+    let replica = replica_of(
+        &master,
+        Options::default().module_arg("import-namespace", "rs"),
+    );
+    let mut m = master.client();
+    for n in 0..3 {
+        Legacy::user("shop", "gina").write(&mut m, &token(n));
+    }
+    let mut r = replica.client();
+    assert!(in_sync(&mut m, &mut r));
+    let library_hash = format!("rs:shop:{}", token(0));
+
+    // A replica shows them where they are.
+    assert_eq!(r.call(&["SESS.SOID", "shop", "gina"]).array().len(), 3);
+    assert_eq!(r.call(&["EXISTS", &library_hash]).int(), 1);
+    // So does a master while writes are paused (a write then would abort
+    // the server).
+    assert!(m
+        .call(&["CLIENT", "PAUSE", "5000", "WRITE"])
+        .is_simple("OK"));
+    assert_eq!(m.call(&["SESS.SOID", "shop", "gina"]).array().len(), 3);
+    assert_eq!(m.call(&["EXISTS", &library_hash]).int(), 1);
+    assert!(m.call(&["CLIENT", "UNPAUSE"]).is_simple("OK"));
+    // A master accepting writes moves them in, like KILLSOID.
+    assert_eq!(m.call(&["SESS.SOID", "shop", "gina"]).array().len(), 3);
+    assert_eq!(library_traces(&mut m, "shop"), Vec::<String>::new());
+    assert_eq!(m.call(&["ZCARD", "rs:{shop}:us:gina"]).int(), 3);
+    assert!(in_sync(&mut m, &mut r));
+    assert_eq!(r.call(&["DEBUG", "DIGEST"]), m.call(&["DEBUG", "DIGEST"]));
+    assert!(master.is_alive());
 }

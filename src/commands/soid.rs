@@ -30,11 +30,16 @@ impl<'a> Soid<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        // The user's sessions still in redis-sessions' keys (import/) move
+        // in first, as for KILLSOID, where writing is allowed; on a replica
+        // or while writes are paused they are shown where they are.
+        if crate::import::may_move(ctx) {
+            crate::import::take_user(&store, self.id)?;
+        }
         let user = store.open_index(&store.keys.user_sessions(self.id), false)?;
         crate::cluster::need_sessions(&store, &user)?;
         let mut found = Vec::new();
         collect_live(&store, &user, self.id, i64::MIN, &mut found);
-        // Sessions still in redis-sessions' keys (import/), shown unmoved.
         found.extend(crate::import::user_sessions(&store, self.id));
         newest_first(&mut found);
         found.truncate(self.limit.unwrap_or(usize::MAX));

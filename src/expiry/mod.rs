@@ -73,6 +73,18 @@ fn tick(ctx: &Context, _: ()) {
     schedule(ctx, delay);
 }
 
+/// True while the server forbids writes: CLIENT PAUSE WRITE or ALL, SHUTDOWN
+/// waiting for lagging replicas, FAILOVER and CLUSTER FAILOVER. The dataset
+/// must stay fixed then (a failover would lose what is written), and Redis
+/// aborts if a write is propagated to a replica or the AOF meanwhile. This
+/// call reports exactly the condition of that assertion (`areClientsPaused()`
+/// on 7.0, the paused replica action from 7.2 on), and ends a pause whose
+/// time is up.
+pub(crate) fn writes_paused() -> bool {
+    // SAFETY: takes no arguments and only reads the server's pause state.
+    unsafe { call!(RedisModule_AvoidReplicaTraffic() or 0) != 0 }
+}
+
 /// Keyspace-event hook: remembers every app whose expiry or activity index
 /// appears, in whichever database it appears.
 pub fn on_key_event(ctx: &Context, _event: NotifyEvent, _name: &str, key: &[u8]) {

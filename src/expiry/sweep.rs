@@ -5,7 +5,6 @@ use redis_module::{Context, ContextFlags, RedisString};
 
 use super::registry::{self, AppState};
 use super::{memory_policy, scan, select_db};
-use crate::api::call;
 use crate::cluster;
 use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
 use crate::redis_key::{Key, Kind};
@@ -31,7 +30,7 @@ pub fn step(ctx: &Context) -> bool {
         prune_registry(ctx, budget);
         return false;
     }
-    if writes_paused() {
+    if super::writes_paused() {
         return false;
     }
     stats::SWEEP_STEPS.add(1);
@@ -111,18 +110,6 @@ fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppSt
         };
     }
     Some(state)
-}
-
-/// True while the server forbids writes: CLIENT PAUSE WRITE or ALL, SHUTDOWN
-/// waiting for lagging replicas, FAILOVER and CLUSTER FAILOVER. The dataset
-/// must stay fixed then (a failover would lose what is written), and Redis
-/// aborts if a write is propagated to a replica or the AOF meanwhile. This
-/// call reports exactly the condition of that assertion (`areClientsPaused()`
-/// on 7.0, the paused replica action from 7.2 on), and ends a pause whose
-/// time is up.
-fn writes_paused() -> bool {
-    // SAFETY: takes no arguments and only reads the server's pause state.
-    unsafe { call!(RedisModule_AvoidReplicaTraffic() or 0) != 0 }
 }
 
 /// On a replica: forgets apps whose index keys are gone (the master deleted

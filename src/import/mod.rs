@@ -74,6 +74,17 @@ pub fn user_sessions(store: &Store, id: &[u8]) -> Vec<(RedisString, StoredSessio
         .collect()
 }
 
+/// Whether a read-only command (SOID) may move sessions in: on a master,
+/// not loading, with writes allowed (a write propagated while they are
+/// paused would abort the server).
+pub fn may_move(ctx: &redis_module::Context) -> bool {
+    use redis_module::ContextFlags;
+    let flags = ctx.get_flags();
+    flags.contains(ContextFlags::MASTER)
+        && !flags.contains(ContextFlags::LOADING)
+        && !crate::expiry::writes_paused()
+}
+
 /// Moves every live session of user `id` in from the library and drops the
 /// expired ones (KILLSOID, before it kills what the user has). Bounded by
 /// the user's sessions in the library.
