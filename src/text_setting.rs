@@ -2,7 +2,7 @@
 //! its check, and the Redis string `CONFIG GET` borrows.
 
 use std::ffi::{c_char, c_void, CString};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use redis_module::{raw, Context, RedisString};
@@ -18,6 +18,9 @@ pub struct TextSetting {
     /// Refuses a value with a message for the user.
     check: fn(&[u8]) -> Result<(), String>,
     value: Mutex<Vec<u8>>,
+    /// Whether the value is not empty, readable without the lock (checked
+    /// on every miss of a session, see import/).
+    set: AtomicBool,
     /// The same value as a Redis string owned by the module.
     redis_string: AtomicPtr<raw::RedisModuleString>,
 }
@@ -35,6 +38,7 @@ impl TextSetting {
             mutable,
             check,
             value: Mutex::new(Vec::new()),
+            set: AtomicBool::new(false),
             redis_string: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
@@ -42,6 +46,11 @@ impl TextSetting {
     /// The value in force.
     pub fn get(&self) -> Vec<u8> {
         self.value.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Whether the value is not empty.
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::Relaxed)
     }
 
     /// Checks a value from a module argument.
@@ -84,6 +93,7 @@ impl TextSetting {
         if let Ok(mut current) = self.value.lock() {
             *current = value.to_vec();
         }
+        self.set.store(!value.is_empty(), Ordering::Relaxed);
         // Owned by this module until replaced.
         let fresh = detached(value);
         let old = self.redis_string.swap(fresh, Ordering::AcqRel);

@@ -15,7 +15,7 @@ impl<'s, 'a> Library<'s, 'a> {
     /// The library's keys for the store's app, or None while the import is
     /// off (no namespace set, or a cluster).
     pub fn of(store: &'s Store<'a>) -> Option<Library<'s, 'a>> {
-        if crate::cluster::enabled() {
+        if !IMPORT_NAMESPACE.is_set() || crate::cluster::enabled() {
             return None;
         }
         let mut namespace = IMPORT_NAMESPACE.get();
