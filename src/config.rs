@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use redis_module::{raw, Context, RedisString};
 
 use crate::api::call;
-use crate::text_setting::TextSetting;
+use crate::text_setting::{config_flags, registered, TextSetting};
 
 /// A numeric setting with its bounds.
 pub struct Numeric {
@@ -183,11 +183,7 @@ pub fn load(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
 fn register_numeric(ctx: &Context, numeric: &'static Numeric, default: i64) -> Result<(), String> {
     numeric.value.store(default, Ordering::Relaxed);
     let name = CString::new(numeric.name).map_err(|e| e.to_string())?;
-    let flags = if numeric.mutable {
-        raw::REDISMODULE_CONFIG_DEFAULT
-    } else {
-        raw::REDISMODULE_CONFIG_IMMUTABLE
-    };
+    let flags = config_flags(numeric.mutable);
     // SAFETY: numeric is 'static, so the private-data pointer outlives Redis's use.
     let status = unsafe {
         call!(RedisModule_RegisterNumericConfig(
@@ -222,14 +218,6 @@ extern "C" fn set_numeric(
     let numeric = unsafe { &*(privdata as *const Numeric) };
     numeric.value.store(value, Ordering::Relaxed);
     raw::REDISMODULE_OK as i32
-}
-
-fn registered(status: i32, name: &str) -> Result<(), String> {
-    if status == raw::REDISMODULE_OK as i32 {
-        Ok(())
-    } else {
-        Err(format!("could not register the setting {name}"))
-    }
 }
 
 /// For log lines: `name=value` of every setting in force.

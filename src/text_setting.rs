@@ -63,11 +63,7 @@ impl TextSetting {
         self.store(default);
         let name = CString::new(self.name).map_err(|e| e.to_string())?;
         let default = CString::new(default).map_err(|e| e.to_string())?;
-        let flags = if self.mutable {
-            raw::REDISMODULE_CONFIG_DEFAULT
-        } else {
-            raw::REDISMODULE_CONFIG_IMMUTABLE
-        };
+        let flags = config_flags(self.mutable);
         // SAFETY: self is 'static, so the private-data pointer outlives
         // Redis's use of it.
         let status = unsafe {
@@ -82,11 +78,7 @@ impl TextSetting {
                 self as *const TextSetting as *mut c_void,
             ) or raw::REDISMODULE_ERR as i32)
         };
-        if status == raw::REDISMODULE_OK as i32 {
-            Ok(())
-        } else {
-            Err(format!("could not register the setting {}", self.name))
-        }
+        registered(status, self.name)
     }
 
     fn store(&self, value: &[u8]) {
@@ -102,6 +94,25 @@ impl TextSetting {
             // shared: CONFIG GET copies the string it borrows.
             unsafe { call!(RedisModule_FreeString(std::ptr::null_mut(), old) or ()) };
         }
+    }
+}
+
+/// The registration flags of a setting that `CONFIG SET` may or may not
+/// change.
+pub fn config_flags(mutable: bool) -> u32 {
+    if mutable {
+        raw::REDISMODULE_CONFIG_DEFAULT
+    } else {
+        raw::REDISMODULE_CONFIG_IMMUTABLE
+    }
+}
+
+/// The outcome of a registration, with the setting's name when it failed.
+pub fn registered(status: i32, name: &str) -> Result<(), String> {
+    if status == raw::REDISMODULE_OK as i32 {
+        Ok(())
+    } else {
+        Err(format!("could not register the setting {name}"))
     }
 }
 
