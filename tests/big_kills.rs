@@ -205,3 +205,109 @@ fn a_graves_key_of_another_type_fails_a_big_kill_before_any_change() {
     assert_eq!(keys(&mut c), before);
     assert!(!c.call(&["SESS.GET", "shop", &tokens[0]]).is_nil());
 }
+
+/// Sign-ups, reads and writes keep running while a big KILLALL is freed.
+#[test]
+fn a_big_killall_under_traffic_kills_exactly_what_existed_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let master = Server::with(slow_reaper());
+    let replica = replica_of(&master, Options::default());
+    let mut m = master.client();
+    let before: Vec<String> = populate(&mut m, 1200, 2).into_iter().flatten().collect();
+    let running = Arc::new(AtomicBool::new(true));
+    // Sessions created by the traffic, each with whether it was created
+    // after the KILLALL had replied.
+    let created = Arc::new(Mutex::new(Vec::<(String, bool)>::new()));
+    let replied = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..3)
+        .map(|w| {
+            let (mut c, running, created, replied) = (
+                master.client(),
+                running.clone(),
+                created.clone(),
+                replied.clone(),
+            );
+            let old = before.clone();
+            std::thread::spawn(move || {
+                let mut i = 0usize;
+                while running.load(Ordering::Relaxed) {
+                    i += 1;
+                    let after = replied.load(Ordering::Relaxed);
+                    // Returning users (u0..u1199) and new ones.
+                    let id = format!("u{}", (i * 7 + w) % 1500);
+                    let token = create(&mut c, "shop", &id, &[]);
+                    created.lock().unwrap().push((token.clone(), after));
+                    // Nil only when the kill ran between the two commands.
+                    let got = c.call(&["SESS.GET", "shop", &token]);
+                    if after || !got.is_nil() {
+                        assert_eq!(got.field("id").unwrap().text(), id);
+                    }
+                    // Old sessions may be read while the kill has not run:
+                    // never an error either way.
+                    let old = &old[(i * 13 + w) % old.len()];
+                    let read = c.call(&["SESS.SET", "shop", old, r#"{"t":1}"#]);
+                    assert!(!read.is_error(), "{read:?}");
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut killer = master.client();
+    let killed = killer.call(&["SESS.KILLALL", "shop"]).int();
+    replied.store(true, Ordering::Relaxed);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    running.store(false, Ordering::Relaxed);
+    for worker in workers {
+        worker.join().expect("traffic thread");
+    }
+
+    for token in &before {
+        assert!(
+            m.call(&["SESS.PEEK", "shop", token]).is_nil(),
+            "{token} survived"
+        );
+    }
+    let created = created.lock().unwrap();
+    let survivors = created
+        .iter()
+        .filter(|(token, _)| !m.call(&["SESS.PEEK", "shop", token]).is_nil())
+        .count();
+    let after = created.iter().filter(|(_, after)| *after).count();
+    for (token, _) in created.iter().filter(|(_, after)| *after) {
+        assert!(
+            !m.call(&["SESS.PEEK", "shop", token]).is_nil(),
+            "{token} lost"
+        );
+    }
+    // Killed: the 2,400 sessions from before, plus the traffic's sessions
+    // created before the kill ran.
+    let traffic_killed = created.len() - survivors;
+    assert_eq!(
+        killed as usize,
+        before.len() + traffic_killed,
+        "{survivors} of {}",
+        created.len()
+    );
+    assert!(survivors >= after && after > 0, "{survivors} {after}");
+    // Every index entry points to a live session; the replica agrees.
+    for id in m
+        .call(&["ZRANGE", "rs:{shop}:_expiry", "0", "-1"])
+        .strings()
+    {
+        for token in m
+            .call(&["ZRANGE", &format!("rs:{{shop}}:us:{id}"), "0", "-1"])
+            .strings()
+        {
+            assert!(
+                !m.call(&["SESS.PEEK", "shop", &token]).is_nil(),
+                "{id} {token}"
+            );
+        }
+    }
+    assert!(eventually(10, || m.call(&["EXISTS", GRAVES]).int() == 0));
+    let mut r = replica.client();
+    assert!(in_sync(&mut m, &mut r));
+    assert_eq!(r.call(&["DEBUG", "DIGEST"]), m.call(&["DEBUG", "DIGEST"]));
+}

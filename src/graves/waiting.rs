@@ -131,7 +131,7 @@ pub fn abandon_lost(ctx: &Context) {
         let mut lost = Vec::new();
         let mut i = 0;
         while i < jobs.len() {
-            if jobs[i].client.is_some() && (!master || !listed(ctx, &jobs[i])) {
+            if jobs[i].client.is_some() && (!master || !family_listed(ctx, jobs, i)) {
                 lost.push(jobs.swap_remove(i));
             } else {
                 i += 1;
@@ -147,6 +147,19 @@ pub fn abandon_lost(ctx: &Context) {
             )),
         );
     }
+}
+
+/// Whether the graveyard of the job at `at`, or one it adopted (a KILLALL
+/// whose own graveyard is freed may still wait for those), is still listed.
+fn family_listed(ctx: &Context, jobs: &[Job], at: usize) -> bool {
+    let root = &jobs[at];
+    listed(ctx, root)
+        || jobs.iter().any(|child| {
+            child.db == root.db
+                && child.app == root.app
+                && child.parent.as_deref() == Some(root.member.as_slice())
+                && listed(ctx, child)
+        })
 }
 
 fn listed(ctx: &Context, job: &Job) -> bool {
