@@ -33,8 +33,7 @@ impl<'a> KillSoid<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
         crate::import::take_user(&store, self.id)?;
-        let id = store.string(self.id);
-        if !graves::index_current(&store, &id) {
+        if !graves::index_current(&store, self.id) {
             // A dead index a KILLALL left to be freed: nothing live in it.
             return Ok(RedisValue::Integer(0));
         }
@@ -42,6 +41,7 @@ impl<'a> KillSoid<'a> {
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
         crate::cluster::need(&store, [&user, &activity, &expiry])?;
+        let id = store.string(self.id);
         // Kept only when it is a live session of this very user.
         let keep = self.except.filter(|token| {
             store
@@ -103,19 +103,39 @@ impl<'a> KillSoid<'a> {
 /// index itself (or, keeping one, the other entries). Returns how many of
 /// them were live.
 pub fn remove_user(store: &Store, user: &mut Key, id: &[u8], keep: Option<&[u8]>) -> i64 {
-    let tokens = user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX);
+    let tokens: Vec<_> = user
+        .zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX)
+        .into_iter()
+        .filter(|(t, _)| Some(t.as_slice()) != keep)
+        .collect();
+    remove_listed(store, user, &tokens, id, store.now, keep.is_none())
+}
+
+/// Deletes the sessions `tokens` of user `id` listed in `index` (a hash
+/// holding anything else is not ours and stays), and their entries: the
+/// whole index with `whole_index`, else entry by entry. Returns how many
+/// were live at second `at` (now, or the moment of a big kill freed later,
+/// graves/); each is announced `sess.killed` and counted.
+pub fn remove_listed(
+    store: &Store,
+    index: &mut Key,
+    tokens: &[(RedisString, f64)],
+    id: &[u8],
+    at: i64,
+    whole_index: bool,
+) -> i64 {
     let mut live = 0;
-    for (token, _) in tokens.iter().filter(|(t, _)| Some(t.as_slice()) != keep) {
-        if store.remove_session(token.as_slice(), id) == Removal::Live {
+    for (token, _) in tokens {
+        if store.remove_session_at(token.as_slice(), id, at) == Removal::Live {
             live += 1;
             store.announce(c"sess.killed", id);
         }
-        if keep.is_some() {
-            store.index_remove(user, token);
+        if !whole_index {
+            store.index_remove(index, token);
         }
     }
-    if keep.is_none() {
-        store.delete(user);
+    if whole_index {
+        store.delete(index);
     }
     stats::KILLED.add(live);
     live

@@ -33,14 +33,17 @@ impl<'a> Soid<'a> {
         // The user's sessions still in redis-sessions' keys (import/) move
         // in first, as for KILLSOID, where writing is allowed; on a replica
         // or while writes are paused they are shown where they are.
-        if crate::import::may_move(ctx) {
+        let moved = crate::import::may_move(ctx);
+        if moved {
             crate::import::take_user(&store, self.id)?;
         }
         let user = store.open_index(&store.keys.user_sessions(self.id), false)?;
         crate::cluster::need_sessions(&store, &user)?;
         let mut found = Vec::new();
         collect_live(&store, &user, self.id, i64::MIN, &mut found);
-        found.extend(crate::import::user_sessions(&store, self.id));
+        if !moved {
+            found.extend(crate::import::user_sessions(&store, self.id));
+        }
         newest_first(&mut found);
         found.truncate(self.limit.unwrap_or(usize::MAX));
         let reply = Reply::new(ctx);
@@ -58,7 +61,7 @@ pub fn collect_live(
     active_after: i64,
     found: &mut Vec<(RedisString, StoredSession)>,
 ) {
-    if !crate::graves::index_current(store, &store.string(id)) {
+    if !crate::graves::index_current(store, id) {
         return; // the dead index of a KILLALL, not yet freed
     }
     for (token, _) in user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX) {

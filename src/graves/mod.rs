@@ -90,8 +90,8 @@ pub fn buried(store: &Store, id: &RedisString, token: &[u8]) -> bool {
 
 /// Whether the user's index `us:<id>` holds their current sessions (and not
 /// the dead ones of a KILLALL, waiting to be freed).
-pub fn index_current(store: &Store, id: &RedisString) -> bool {
-    !active(store) || listed(store, id)
+pub fn index_current(store: &Store, id: &[u8]) -> bool {
+    !active(store) || listed(store, &store.string(id))
 }
 
 fn listed(store: &Store, id: &RedisString) -> bool {

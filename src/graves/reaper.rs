@@ -4,9 +4,9 @@
 use redis_module::RedisString;
 
 use super::{parse_member, waiting, Grave};
+use crate::commands::killsoid::remove_listed;
 use crate::redis_key::{Key, Kind};
-use crate::stats;
-use crate::store::{Removal, Store};
+use crate::store::Store;
 
 /// What one step did for an app.
 pub struct Reaped {
@@ -99,20 +99,7 @@ fn free_index(store: &Store, index: &mut Key, id: &[u8], killed_at: i64, budget:
     let limit = budget.max(1);
     let tokens = index.zset_range(f64::NEG_INFINITY, f64::INFINITY, limit);
     let all = tokens.len() < limit;
-    let mut live = 0;
-    for (token, _) in &tokens {
-        if store.remove_session_at(token.as_slice(), id, killed_at) == Removal::Live {
-            live += 1;
-            store.announce(c"sess.killed", id);
-        }
-        if !all {
-            store.index_remove(index, token);
-        }
-    }
-    if all {
-        store.delete(index);
-    }
-    stats::KILLED.add(live);
+    let live = remove_listed(store, index, &tokens, id, killed_at, all);
     Emptied {
         used: tokens.len(),
         live,
