@@ -17,6 +17,12 @@
 pub fn activity_score(second: i64, id: &[u8]) -> (f64, String) {
     let k = fnv1a(id) & 0xffff;
     let score = second as f64 + k as f64 / 65536.0;
+    if second < 0 {
+        // Never written by the module (a session's `la` is refused below
+        // 0), but a score's text must be exact whatever the second: the
+        // shortest decimal that reads back as the same double.
+        return (score, format!("{score}"));
+    }
     // 1/65536 = 0.0000152587890625 exactly: 16 decimal places.
     let text = format!("{second}.{:016}", k * 152_587_890_625);
     (score, text)
@@ -41,6 +47,14 @@ mod tests {
                 assert_eq!(text.parse::<f64>().unwrap(), score, "{text}");
                 assert_eq!(score.floor() as i64, second);
             }
+        }
+    }
+
+    #[test]
+    fn negative_seconds_are_written_exactly_too() {
+        for second in [-1, -5, -1_795_631_689] {
+            let (score, text) = activity_score(second, b"user42");
+            assert_eq!(text.parse::<f64>().unwrap(), score, "{text}");
         }
     }
 

@@ -13,6 +13,7 @@
 //! | `rs:{app}:_expiry`        | zset | user ids with sessions, score = earliest expiry lower bound (sweeper) |
 //! | `rs:{app}:_graves`        | zset | graveyards of big kills being freed, score = second of the kill (graves/) |
 //! | `rs:{app}:_grave:<name>`  | zset | one graveyard: a renamed `_expiry` or `us:<id>` |
+//! | `rs:{app}:_kills`         | hash | kill epochs: `all` (KILLALL), `u:<id>` (KILLSOID), `n` (the latest) |
 //!
 //! Tokens are 64 alphanumerics and never contain `:` or `_`, so a session key
 //! can never collide with the index keys.
@@ -31,6 +32,26 @@ const ACTIVITY: &[u8] = b"_users";
 const EXPIRY: &[u8] = b"_expiry";
 const GRAVES: &[u8] = b"_graves";
 const GRAVE: &[u8] = b"_grave:";
+const KILLS: &[u8] = b"_kills";
+
+/// Fields of the `_kills` hash: the epoch of the app's last KILLALL, the
+/// latest epoch handed out, and (behind `u:`) each user's last KILLSOID.
+pub const KILL_OF_APP: &[u8] = b"all";
+pub const LATEST_KILL: &[u8] = b"n";
+const KILL_OF_USER: &[u8] = b"u:";
+
+/// The `_kills` field of user `id`'s last KILLSOID.
+pub fn kill_of_user(id: &[u8]) -> KeyName {
+    let mut name = InlineVec::new(0);
+    name.extend_from_slice(KILL_OF_USER);
+    name.extend_from_slice(id);
+    KeyName(name)
+}
+
+/// Whether a `_kills` field records a kill (and is not the counter).
+pub fn is_kill_field(field: &[u8]) -> bool {
+    field == KILL_OF_APP || field.starts_with(KILL_OF_USER)
+}
 
 impl<'a> Keys<'a> {
     pub fn new(prefix: &'a [u8], app: &'a [u8]) -> Self {
@@ -65,6 +86,11 @@ impl<'a> Keys<'a> {
     /// One graveyard, by its member name in `graves()`.
     pub fn grave(&self, name: &[u8]) -> KeyName {
         self.build(&[GRAVE, name])
+    }
+
+    /// The hash of the app's kill epochs (kill_record.rs).
+    pub fn kills(&self) -> KeyName {
+        self.build(&[KILLS])
     }
 
     /// The app whose keys these are.
@@ -112,6 +138,7 @@ pub enum Parsed<'k> {
     Expiry,
     Graves,
     Grave,
+    Kills,
 }
 
 /// The app and role of a key of this module's layout, or None for any other
@@ -127,6 +154,7 @@ pub fn parse<'k>(prefix: &[u8], key: &'k [u8]) -> Option<(&'k [u8], Parsed<'k>)>
         ACTIVITY => Parsed::Activity,
         EXPIRY => Parsed::Expiry,
         GRAVES => Parsed::Graves,
+        KILLS => Parsed::Kills,
         _ if what.starts_with(GRAVE) => Parsed::Grave,
         _ => match what.strip_prefix(USER_SESSIONS) {
             Some(id) => Parsed::UserSessions(id),

@@ -28,6 +28,7 @@ mod import;
 mod info;
 mod inline_vec;
 mod keys;
+mod kill_record;
 mod panic_hook;
 mod redis_call;
 mod redis_key;

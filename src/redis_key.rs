@@ -179,6 +179,32 @@ impl Key {
         }
     }
 
+    /// One field of a hash, or None when the key is no hash or lacks it.
+    /// One lookup: for the few fields of a small index, not for a session
+    /// (see `hash_scan`).
+    pub fn hash_get(&self, field: &impl AsRedisString) -> Option<RedisString> {
+        if self.kind != Kind::Hash {
+            return None;
+        }
+        let mut value: *mut raw::RedisModuleString = std::ptr::null_mut();
+        // SAFETY: the key is an open hash; the variadic list is (field,
+        // out-pointer) followed by NULL; the value returned is ours to free
+        // (RM_FreeString also takes it out of auto memory, where enabled).
+        unsafe {
+            call!(RedisModule_HashGet(
+                self.ptr,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field.redis_string(),
+                &mut value as *mut *mut raw::RedisModuleString,
+                END,
+            ) or 0)
+        };
+        if value.is_null() {
+            return None;
+        }
+        Some(RedisString::from_redis_module_string(self.ctx, value))
+    }
+
     /// Sets one hash field, creating the hash when the key is missing.
     pub fn hash_set(&mut self, field: &impl AsRedisString, value: &impl AsRedisString) {
         if self.is_empty_or(Kind::Hash) {

@@ -28,6 +28,9 @@ pub struct Session<B> {
     pub maxage_at: Option<i64>,
     /// The data object as JSON text, absent when the session has no data.
     pub d: Option<B>,
+    /// The kill epoch the session was created after (`kill_epoch.rs`): 0
+    /// (no field) when its app had no kill on record at its creation.
+    pub epoch: i64,
 }
 
 /// Byte access to a stored value, whatever container holds it.
@@ -79,6 +82,13 @@ impl<B> Session<B> {
     pub fn is_live(&self, now: i64) -> bool {
         let idle = now.saturating_sub(self.la);
         (-MAX_SECONDS..=self.ttl).contains(&idle) && self.maxage_at.is_none_or(|end| now <= end)
+    }
+
+    /// Whether a kill recorded with epoch `killed_at` (the latest of its
+    /// app's and its user's, 0 for none) ended this session: it did when
+    /// the session was created before that kill.
+    pub fn killed_by(&self, killed_at: i64) -> bool {
+        killed_at > 0 && self.epoch <= killed_at
     }
 
     /// Whole seconds left of a MAXAGE session's absolute lifetime.
@@ -145,7 +155,19 @@ mod tests {
             no_resave,
             maxage_at: None,
             d: None,
+            epoch: 0,
         }
+    }
+
+    #[test]
+    fn a_kill_ends_the_sessions_created_before_it() {
+        let mut s = session(1000, 10, false);
+        assert!(!s.killed_by(0), "no kill on record");
+        assert!(s.killed_by(1), "a session older than any record");
+        s.epoch = 5;
+        assert!(s.killed_by(5));
+        assert!(s.killed_by(9));
+        assert!(!s.killed_by(4));
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub static DATA: StaticString = StaticString::new(c"d");
 pub static NO_RESAVE: StaticString = StaticString::new(c"no_resave");
 /// Only in sessions created with MAXAGE: the last second they may live.
 pub static MAXAGE_AT: StaticString = StaticString::new(c"maxage_at");
+/// Only in sessions created while their app had kills on record: the kill
+/// epoch they were created after (kill_record.rs).
+pub static EPOCH: StaticString = StaticString::new(c"epoch");
 static ONE: StaticString = StaticString::new(c"1");
 
 /// A session as read from its hash.
@@ -62,6 +65,7 @@ struct FoundFields {
     no_resave: bool,
     /// None: no such field; Some(None): a field that is not an integer.
     maxage_at: Option<Option<i64>>,
+    epoch: Option<Option<i64>>,
     d: Option<RedisString>,
 }
 
@@ -80,15 +84,19 @@ pub struct Store<'a> {
     /// Unix seconds, read once so that every value a command writes and
     /// replicates agrees.
     pub now: i64,
+    /// The same instant in milliseconds: kill epochs are made of it.
+    pub now_ms: i64,
     now_text: OnceCell<RedisString>,
 }
 
 impl<'a> Store<'a> {
     pub fn new(ctx: &'a Context, app: &'a [u8]) -> Store<'a> {
+        let now_ms = clock::now_millis();
         Store {
             ctx,
             keys: Keys::new(config::prefix(), app),
-            now: clock::now_millis().div_euclid(1000),
+            now: now_ms.div_euclid(1000),
+            now_ms,
             now_text: OnceCell::new(),
         }
     }
@@ -114,13 +122,22 @@ impl<'a> Store<'a> {
     // ----- opening keys ---------------------------------------------------
 
     /// Opens a session hash; WRONGTYPE if the name holds something else.
+    /// A token that breaks the token rule (one read from an index or from
+    /// another program's keys) is refused before it names any key: `_users`
+    /// or `us:bob` would name one of the indexes.
     pub fn open_session(&self, token: &[u8], writable: bool) -> Result<Key, RedisError> {
+        crate::args::token(token)?;
         self.open_typed(&self.keys.session(token), Kind::Hash, writable)
     }
 
     /// Opens one of the sorted-set indexes; WRONGTYPE if it is not one.
     pub fn open_index(&self, name: &[u8], writable: bool) -> Result<Key, RedisError> {
         self.open_typed(name, Kind::ZSet, writable)
+    }
+
+    /// Opens a hash that is no session (`_kills`); WRONGTYPE if it is not.
+    pub fn open_hash(&self, name: &[u8], writable: bool) -> Result<Key, RedisError> {
+        self.open_typed(name, Kind::Hash, writable)
     }
 
     fn open_typed(&self, name: &[u8], kind: Kind, writable: bool) -> Result<Key, RedisError> {
@@ -137,6 +154,21 @@ impl<'a> Store<'a> {
     /// The session in `key`, or None when the key is missing or is a hash
     /// without the fields of a session.
     pub fn read(&self, key: &Key) -> Option<StoredSession> {
+        self.read_with(key, parse_int)
+    }
+
+    /// `read` for a hash the Node library wrote: it stored a fractional
+    /// ttl as given (`3600.5`), which counts here as the next whole second.
+    pub fn read_library(&self, key: &Key) -> Option<StoredSession> {
+        self.read_with(key, |raw| {
+            parse_int(raw).or_else(|| {
+                let ttl: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
+                (ttl.is_finite() && ttl >= 0.0 && ttl <= i64::MAX as f64).then(|| ttl.ceil() as i64)
+            })
+        })
+    }
+
+    fn read_with(&self, key: &Key, parse_ttl: fn(&[u8]) -> Option<i64>) -> Option<StoredSession> {
         let mut found = FoundFields::default();
         key.hash_scan(|field, value| {
             let int = || parse_int(value.bytes());
@@ -146,19 +178,23 @@ impl<'a> Store<'a> {
                 f if f == WRITES.bytes() => found.w = int(),
                 f if f == IP.bytes() => found.ip = Some(value.keep(self.ctx)),
                 f if f == LAST_ACTIVITY.bytes() => found.la = int(),
-                f if f == TTL.bytes() => found.ttl = int(),
+                f if f == TTL.bytes() => found.ttl = parse_ttl(value.bytes()),
                 f if f == NO_RESAVE.bytes() => found.no_resave = value.bytes() == ONE.bytes(),
                 f if f == MAXAGE_AT.bytes() => found.maxage_at = Some(int()),
+                f if f == EPOCH.bytes() => found.epoch = Some(int()),
                 f if f == DATA.bytes() => found.d = Some(value.keep(self.ctx)),
                 _ => {}
             }
         });
+        // A last activity before 1970 is no time this module (or the
+        // library) ever wrote: unreadable, not live for ever.
+        let la = found.la.filter(|la| *la >= 0)?;
         Some(Session {
             id: found.id?,
             r: found.r?,
             w: found.w?,
             ip: found.ip?,
-            la: found.la?,
+            la,
             ttl: found.ttl?,
             no_resave: found.no_resave,
             // A malformed deadline makes the hash unreadable, never immortal.
@@ -167,14 +203,46 @@ impl<'a> Store<'a> {
                 Some(end) => Some(end?),
             },
             d: found.d,
+            epoch: match found.epoch {
+                None => 0,
+                Some(epoch) => epoch?,
+            },
         })
     }
 
-    /// The session in `key` if it is live: not expired, and not killed by a
-    /// big kill still being freed (graves/).
-    pub fn read_live(&self, key: &Key, token: &[u8]) -> Option<StoredSession> {
-        self.read(key)
-            .filter(|s| s.is_live(self.now) && !crate::graves::buried(self, &s.id, token))
+    /// The session in `key` if it is live: not expired, and not killed.
+    pub fn read_live(&self, key: &Key) -> Option<StoredSession> {
+        self.read(key).filter(|s| self.is_live(s))
+    }
+
+    /// The liveness rule, the same for every command and background task:
+    /// not expired, and created after the last kill of its app and of its
+    /// user. The kill epochs (kill_record.rs) reach the sessions no index
+    /// lists any more (an index deleted or evicted), and those a big kill
+    /// leaves to be freed (graves/).
+    pub fn is_live(&self, session: &StoredSession) -> bool {
+        session.is_live(self.now) && !self.killed(session)
+    }
+
+    /// Whether a kill on record ended the session (it may not be expired).
+    pub fn killed(&self, session: &StoredSession) -> bool {
+        session.killed_by(self.kill_epoch(&session.id))
+    }
+
+    /// The epoch of the latest kill of the app or of user `id` on record,
+    /// 0 for none. One failed lookup for an app that never had a kill.
+    pub fn kill_epoch(&self, id: &[u8]) -> i64 {
+        let kills = Key::open(self.ctx, &self.keys.kills(), false);
+        if kills.kind() != Kind::Hash {
+            return 0;
+        }
+        let epoch = |field: &[u8]| {
+            kills
+                .hash_get(&self.string(field))
+                .and_then(|v| parse_int(v.as_slice()))
+                .unwrap_or(0)
+        };
+        epoch(crate::keys::KILL_OF_APP).max(epoch(&crate::keys::kill_of_user(id)))
     }
 
     /// Writes a new session hash: a created one (its `la` is now) or an
@@ -195,6 +263,7 @@ impl<'a> Store<'a> {
             &la_then
         };
         let maxage_at = session.maxage_at.map(|end| self.int(end));
+        let epoch = (session.epoch > 0).then(|| self.int(session.epoch));
         let mut effect = Effect::new(key);
         effect.set(key, &ID, &session.id);
         effect.set(key, &READS, &r);
@@ -210,6 +279,9 @@ impl<'a> Store<'a> {
         }
         if let Some(end) = &maxage_at {
             effect.set(key, &MAXAGE_AT, end);
+        }
+        if let Some(epoch) = &epoch {
+            effect.set(key, &EPOCH, epoch);
         }
         key.notify(NotifyEvent::HASH, c"hset");
         self.replicate(c"HSET", effect.args());
@@ -244,6 +316,40 @@ impl<'a> Store<'a> {
             key.notify(NotifyEvent::HASH, c"hdel");
             self.replicate(c"HDEL", &[key.name().inner, DATA.redis_string()]);
         }
+    }
+
+    /// Marks a session as created after the kill of epoch `killed_at` (the
+    /// one KILLSOID EXCEPT spares).
+    pub fn spare(&self, key: &mut Key, killed_at: i64) {
+        let epoch = self.int(killed_at.saturating_add(1));
+        let mut effect = Effect::new(key);
+        effect.set(key, &EPOCH, &epoch);
+        key.notify(NotifyEvent::HASH, c"hset");
+        self.replicate(c"HSET", effect.args());
+    }
+
+    /// Sets fields of a hash (not a session: see `write_new`), replicated
+    /// as one HSET.
+    pub fn hash_write(&self, key: &mut Key, fields: &[(&RedisString, &RedisString)]) {
+        let mut effect = Effect::new(key);
+        for (field, value) in fields {
+            effect.set(key, *field, *value);
+        }
+        key.notify(NotifyEvent::HASH, c"hset");
+        self.replicate(c"HSET", effect.args());
+    }
+
+    /// Removes one field of a hash, replicated as HDEL.
+    pub fn hash_remove(&self, key: &mut Key, field: &RedisString) {
+        if key.kind() != Kind::Hash {
+            return;
+        }
+        key.hash_del(field);
+        key.notify(NotifyEvent::HASH, c"hdel");
+        if key.kind() == Kind::Empty {
+            key.notify(NotifyEvent::GENERIC, c"del");
+        }
+        self.replicate(c"HDEL", &[key.name().inner, field.inner]);
     }
 
     /// A fresh token and its session key, opened for writing. With 381
@@ -433,11 +539,11 @@ impl<'a> Store<'a> {
 
 /// The arguments of one replicated HSET, gathered while the same strings are
 /// written to the hash: every field written is also replicated, however many
-/// there are (a session has at most 9, which fit on the stack). It borrows
+/// there are (a session has at most 10, which fit on the stack). It borrows
 /// each string for as long as it lives, so a temporary string, freed before
 /// the effect is replicated, does not compile.
 struct Effect<'s> {
-    args: InlineVec<*mut raw::RedisModuleString, 19>,
+    args: InlineVec<*mut raw::RedisModuleString, 21>,
     strings: PhantomData<&'s ()>,
 }
 

@@ -67,13 +67,15 @@ fn fifty_apps_run_every_command_through_a_cluster_client_and_stay_in_their_slot(
         let mut holders = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
             let mut c = node.client();
-            let count = c.call(&["KEYS", &pattern]).array().len();
+            let found = c.call(&["KEYS", &pattern]).strings();
             let owns = c
                 .call(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
                 .int() as usize
-                == count
-                && count > 0;
-            if count > 0 {
+                == found.len()
+                && !found.is_empty();
+            // A kill leaves its record for a pass or two of the keyspace
+            // scan (tests/hostile_data.rs): in the slot, but no session.
+            if found.iter().any(|k| !k.ends_with(":_kills")) {
                 holders.push(i);
                 assert!(owns, "{app}: keys outside slot {slot} on node {i}");
             }
@@ -250,8 +252,9 @@ fn big_kills_through_a_cluster_client_count_every_session_and_free_them() {
         assert!(
             node.client()
                 .call(&["KEYS", "rs:{big}:*"])
-                .array()
-                .is_empty(),
+                .strings()
+                .iter()
+                .all(|k| k == "rs:{big}:_kills"),
             "keys left on port {}",
             node.port
         );

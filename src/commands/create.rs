@@ -99,6 +99,7 @@ impl<'a> Create<'a> {
             no_resave: self.no_resave,
             maxage_at: self.maxage.map(|seconds| store.now + seconds),
             d: data.map(|text| store.string(text.as_bytes())),
+            epoch: crate::kill_record::stamp(&store),
         };
         let token_string = store.string(&token);
         store.write_new(&mut key, &session);
@@ -127,8 +128,7 @@ fn evict_beyond(store: &Store, user: &mut Key, id: &[u8], newest: &RedisString, 
         .filter_map(|(token, _)| {
             let key = store.open_session(token.as_slice(), false).ok()?;
             let session = store.read(&key)?;
-            (session.id.as_slice() == id && session.is_live(store.now))
-                .then_some((session.la, token))
+            (session.id.as_slice() == id && store.is_live(&session)).then_some((session.la, token))
         })
         .collect();
     // The new session counts as one of the `max`.

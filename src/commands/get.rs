@@ -20,7 +20,7 @@ impl<'a> Get<'a> {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
         let mut key = crate::import::open_session(&store, token)?;
-        let Some(session) = store.read_live(&key, token) else {
+        let Some(session) = store.read_live(&key) else {
             stats::READ_MISSES.add(1);
             return Ok(RedisValue::Null);
         };

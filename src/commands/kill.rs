@@ -23,8 +23,8 @@ impl<'a> Kill<'a> {
         let Some(session) = store.read(&key) else {
             return Ok(RedisValue::Integer(0));
         };
-        if crate::graves::buried(&store, &session.id, token) {
-            // Killed already, and counted by that kill when it is freed.
+        if store.killed(&session) {
+            // Killed already (and counted by that kill, or freed by it).
             return Ok(RedisValue::Integer(0));
         }
         let id = session.id.as_slice();

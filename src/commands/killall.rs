@@ -8,6 +8,7 @@ use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 use crate::args;
 use crate::commands::killsoid::remove_user;
 use crate::graves;
+use crate::kill_record;
 use crate::redis_key::{Key, Kind};
 use crate::store::Store;
 
@@ -25,17 +26,23 @@ impl<'a> KillAll<'a> {
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
         crate::cluster::settle(&store)?;
+        kill_record::check(&store)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+
         if more_than_direct(&store, &expiry) && graves::can_wait(ctx) {
             drop(expiry);
             let member = graves::bury(&store, &store.keys.expiry(), None, store.now)?;
+            kill_record::record(&store, None);
             store.unlink(&mut activity);
             graves::waiting::wait(&store, &member);
             let library = crate::import::kill_app(&store);
             graves::waiting::count(&store, &member, library);
             return Ok(RedisValue::NoReply);
         }
+        // Final for every session of the app created before now, whether
+        // an index still lists it or not (kill_record.rs).
+        kill_record::record(&store, None);
         // Every user with a session is in the expiry index.
         let users = expiry.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX);
         let mut removed = 0;

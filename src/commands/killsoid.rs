@@ -8,6 +8,7 @@ use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 use crate::args;
 use crate::error::syntax;
 use crate::graves;
+use crate::kill_record;
 use crate::redis_key::{Key, Kind};
 use crate::stats;
 use crate::store::{Removal, Store};
@@ -32,9 +33,12 @@ impl<'a> KillSoid<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
+        kill_record::check(&store)?;
         crate::import::take_user(&store, self.id)?;
         if !graves::index_current(&store, self.id) {
-            // A dead index a KILLALL left to be freed: nothing live in it.
+            // A dead index a KILLALL left to be freed: nothing live in it,
+            // but a session its index lost may be alive somewhere.
+            kill_record::record(&store, Some(self.id));
             return Ok(RedisValue::Integer(0));
         }
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
@@ -47,7 +51,7 @@ impl<'a> KillSoid<'a> {
             store
                 .open_session(token, false)
                 .ok()
-                .and_then(|key| store.read_live(&key, token))
+                .and_then(|key| store.read_live(&key))
                 .is_some_and(|s| s.id.as_slice() == self.id)
         });
         if user.size() > graves::DIRECT_KILL && graves::can_wait(ctx) {
@@ -56,6 +60,7 @@ impl<'a> KillSoid<'a> {
             return self.bury(&store, keep, &mut activity, &mut expiry);
         }
         crate::cluster::need_sessions(&store, &user)?;
+        self.record(&store, keep);
         let removed = remove_user(&store, &mut user, self.id, keep);
         if user.kind() == Kind::Empty {
             store.index_remove(&mut expiry, &id);
@@ -64,6 +69,19 @@ impl<'a> KillSoid<'a> {
             store.reschedule_user(&mut expiry, &user, &id);
         }
         Ok(RedisValue::Integer(removed))
+    }
+
+    /// Makes the kill final for every session of the user created before
+    /// now, listed or not (kill_record.rs); the one kept is marked newer.
+    /// After every check that may fail, so that a failing kill changes
+    /// nothing.
+    fn record(&self, store: &Store, keep: Option<&[u8]>) {
+        let epoch = kill_record::record(store, Some(self.id));
+        if let Some(token) = keep {
+            if let Ok(mut kept) = store.open_session(token, true) {
+                store.spare(&mut kept, epoch);
+            }
+        }
     }
 
     /// The kill of a big index: moved to a graveyard in one step, the kept
@@ -79,6 +97,7 @@ impl<'a> KillSoid<'a> {
         crate::cluster::settle(store)?;
         let name = store.keys.user_sessions(self.id);
         let member = graves::bury(store, &name, Some(self.id), store.now)?;
+        self.record(store, keep.map(|(token, _)| token));
         let id = store.string(self.id);
         match keep {
             Some((token, bound)) => {

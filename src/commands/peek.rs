@@ -24,7 +24,7 @@ impl<'a> Peek<'a> {
         let found = match key.kind() {
             // Only the library has it (import/): shown, not moved.
             Kind::Empty => crate::import::peek(&store, token),
-            _ => store.read_live(&key, token),
+            _ => store.read_live(&key),
         };
         let Some(session) = found else {
             return Ok(RedisValue::Null);

@@ -24,7 +24,7 @@ impl<'a> Rotate<'a> {
         let AppToken { app, token } = self.0;
         let store = Store::new(ctx, app);
         let mut old_key = crate::import::open_session(&store, token)?;
-        let Some(session) = store.read_live(&old_key, token) else {
+        let Some(session) = store.read_live(&old_key) else {
             return Ok(RedisValue::Null);
         };
         let mut user = store.open_index(&store.keys.user_sessions(session.id.as_slice()), true)?;

@@ -30,7 +30,7 @@ impl<'a> Set<'a> {
     pub fn run(self, ctx: &Context, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
         let mut key = crate::import::open_session(&store, self.token)?;
-        let Some(session) = store.read_live(&key, self.token) else {
+        let Some(session) = store.read_live(&key) else {
             return Ok(RedisValue::Null);
         };
         let activity = store.activity_to_refresh(&session)?;

@@ -69,10 +69,7 @@ pub fn collect_live(
             continue;
         };
         if let Some(session) = store.read(&key) {
-            if session.id.as_slice() == id
-                && session.is_live(store.now)
-                && session.la > active_after
-            {
+            if session.id.as_slice() == id && store.is_live(&session) && session.la > active_after {
                 found.push((token, session));
             }
         }

@@ -8,13 +8,21 @@
 //! of the module's layout:
 //! - expired (or not a readable session at all, like a hash with a tampered
 //!   field): deleted with its index entry, as the sweeper would;
+//! - killed (created before the last kill of its app or user on record,
+//!   kill_record.rs): deleted, never put back;
 //! - live but missing from its user's index: put back in the index, so the
 //!   sweeper (and SOID) see it again and it expires on time.
+//!
+//! For every user index `us:<id>` whose user the expiry index has lost, the
+//! user goes back into it, so the sweeper visits the index again and it
+//! leaves with its last session. Kill records older than the start of the
+//! last complete pass are removed: that pass deleted what they had killed.
 //!
 //! It also rediscovers apps from their index keys. A full pass over `n` keys
 //! takes about `n / (10 × sweep-batch)` seconds at the default interval, so
 //! an orphan leaves the keyspace at most one pass after it expired.
 
+use std::collections::HashSet;
 use std::ffi::c_void;
 use std::sync::Mutex;
 
@@ -35,7 +43,16 @@ struct ScanState {
     /// When the last step ran (ms): the scan keeps the regular pace even
     /// while the sweeper steps every millisecond through a backlog.
     last_step_ms: i64,
+    /// When the current pass began (ms).
+    pass_started_ms: i64,
+    /// When the last complete pass began, and the apps it left alone (a
+    /// big kill being freed, a slot moving): their kills stay on record.
+    ended_pass: Option<(i64, HashSet<App>)>,
+    /// The apps this pass has left alone so far.
+    skipped: HashSet<App>,
 }
+
+type App = (i32, Vec<u8>);
 
 // SAFETY: the cursor is only ever used on Redis's main thread (timers), the
 // mutex only satisfies the type system.
@@ -49,6 +66,10 @@ static STATE: Mutex<Option<ScanState>> = Mutex::new(None);
 struct Found {
     visited: usize,
     sessions: Vec<Vec<u8>>,
+    /// User index keys.
+    users: Vec<Vec<u8>>,
+    /// Apps with kills on record.
+    kills: Vec<Vec<u8>>,
     apps: Vec<Vec<u8>>,
 }
 
@@ -62,6 +83,9 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
         // module's lifetime, restarted between databases).
         cursor: unsafe { call!(RedisModule_ScanCursorCreate() or std::ptr::null_mut()) },
         last_step_ms: 0,
+        pass_started_ms: now_ms,
+        ended_pass: None,
+        skipped: HashSet::new(),
     });
     if state.cursor.is_null() || now_ms - state.last_step_ms < SWEEP_INTERVAL_MS.get() {
         return false;
@@ -72,6 +96,9 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
     if !select_db(ctx, db) {
         // Past the last database: the pass is complete.
         state.db = 0;
+        let skipped = std::mem::take(&mut state.skipped);
+        state.ended_pass = Some((state.pass_started_ms, skipped));
+        state.pass_started_ms = now_ms;
         return true;
     }
     while found.visited < budget {
@@ -92,13 +119,32 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
             break;
         }
     }
-    drop(guard);
+    let mut skipped = Vec::new();
     for app in &found.apps {
         registry::discover(db, app);
     }
     for name in &found.sessions {
         if let Some((app, Parsed::Session(token))) = keys::parse(config::prefix(), name) {
-            check_orphan(&Store::new(ctx, app), app, token);
+            if !check_orphan(&Store::new(ctx, app), app, token) {
+                skipped.push((db, app.to_vec()));
+            }
+        }
+    }
+    for name in &found.users {
+        if let Some((app, Parsed::UserSessions(id))) = keys::parse(config::prefix(), name) {
+            if !check_index(&Store::new(ctx, app), app, id) {
+                skipped.push((db, app.to_vec()));
+            }
+        }
+    }
+    state.skipped.extend(skipped);
+    for app in &found.kills {
+        let key = (db, app.clone());
+        let Some((started, left_alone)) = &state.ended_pass else {
+            break; // no complete pass yet since the module loaded
+        };
+        if !left_alone.contains(&key) && !state.skipped.contains(&key) {
+            crate::kill_record::prune(&Store::new(ctx, app), *started);
         }
     }
     false
@@ -116,6 +162,8 @@ extern "C" fn collect(
     let name = RedisString::string_as_slice(name);
     match keys::parse(config::prefix(), name) {
         Some((_, Parsed::Session(_))) => found.sessions.push(name.to_vec()),
+        Some((_, Parsed::UserSessions(_))) => found.users.push(name.to_vec()),
+        Some((app, Parsed::Kills)) => found.kills.push(app.to_vec()),
         Some((app, Parsed::Activity | Parsed::Expiry | Parsed::Graves)) => {
             found.apps.push(app.to_vec())
         }
@@ -123,43 +171,90 @@ extern "C" fn collect(
     }
 }
 
-/// Deletes an expired or unreadable session; re-indexes a live one that its
-/// user's index lost.
-fn check_orphan(store: &Store, app: &[u8], token: &[u8]) {
+/// Deletes an expired, killed or unreadable session; re-indexes a live one
+/// that its user's index lost. Returns false when it left the session alone
+/// for now (a big kill of its app being freed, its slot moving).
+fn check_orphan(store: &Store, app: &[u8], token: &[u8]) -> bool {
     let Ok(mut key) = store.open_session(token, true) else {
-        return; // not a hash: not the module's
+        return true; // not a hash: not the module's
     };
     if crate::graves::active(store) {
         // A big kill of the app is being freed: a hash its user's index
-        // lacks may be one it killed, never to be put back. The scan's
-        // next pass comes after the graveyards are gone.
-        return;
+        // lacks may be one it killed, which it will count when it frees
+        // it. The scan's next pass comes after the graveyards are gone.
+        return false;
     }
+    let settled = crate::cluster::settled(store.ctx(), app);
     let Some(session) = store.read(&key) else {
         // Missing a field or holding a malformed one: no command can ever
         // return it, so it is garbage (unless its slot is moving: later).
-        if crate::cluster::settled(store.ctx(), app) {
+        if settled {
             store.delete(&mut key);
         }
-        return;
+        return settled;
     };
+    if store.killed(&session) {
+        // Ended by a kill that its index did not reach: gone for good,
+        // whatever its user's index holds.
+        if !settled {
+            return false;
+        }
+        store.delete(&mut key);
+        if let Ok(mut user) = store.open_index(&store.keys.user_sessions(&session.id), true) {
+            store.index_remove(&mut user, &store.string(token));
+        }
+        return true;
+    }
     drop(key);
     let Ok(mut user) = store.open_index(&store.keys.user_sessions(&session.id), true) else {
-        return; // the user's index name holds another type: not ours to fix
+        return true; // the user's index name holds another type: not ours to fix
     };
     let token = store.string(token);
     if session.is_live(store.now) && user.zset_score(&token).is_some() {
-        return; // the common case: indexed, the sweeper has it
+        return true; // the common case: indexed, the sweeper has it
     }
-    if !crate::cluster::settled(store.ctx(), app) {
-        return; // its index may be on the other node of a slot migration
+    if !settled {
+        return false; // its index may be on the other node of a slot migration
     }
     let Ok(mut expiry) = store.open_index(&store.keys.expiry(), true) else {
-        return;
+        return true;
     };
     check_session(store, &mut user, &token, session.id.as_slice());
     store.reschedule_user(&mut expiry, &user, &session.id);
     if user.kind() == Kind::ZSet {
         super::session_expires(store.ctx(), app, session.expires_at());
     }
+    true
+}
+
+/// Puts a user back into the expiry index when their index `us:<id>` is
+/// there and the expiry index lost them (deleted, evicted), so that the
+/// sweeper visits the index again and it leaves with its last session.
+/// Returns false when it left the index alone for now.
+fn check_index(store: &Store, app: &[u8], id: &[u8]) -> bool {
+    if crate::args::id(id).is_err() {
+        return true; // no id of this module: not its key
+    }
+    if crate::graves::active(store) {
+        // A KILLALL's dead indexes wait for the graves' reaper.
+        return false;
+    }
+    let Ok(user) = store.open_index(&store.keys.user_sessions(id), false) else {
+        return true;
+    };
+    let Ok(mut expiry) = store.open_index(&store.keys.expiry(), true) else {
+        return true;
+    };
+    let id = store.string(id);
+    if user.kind() != Kind::ZSet || expiry.zset_score(&id).is_some() {
+        return true;
+    }
+    if !crate::cluster::settled(store.ctx(), app) {
+        return false;
+    }
+    store.reschedule_user(&mut expiry, &user, &id);
+    if let Some((_, bound)) = user.zset_first() {
+        super::session_expires(store.ctx(), app, bound as i64);
+    }
+    true
 }

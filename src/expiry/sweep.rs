@@ -155,7 +155,7 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) 
     due.len().max(1)
 }
 
-/// Settles one index entry: an expired session is deleted with its entry, a
+/// Settles one index entry: an expired or killed session is deleted with its entry, a
 /// live one is re-scored to its true expiry (added if missing), and an entry
 /// whose session is gone or belongs to someone else is dropped.
 pub(super) fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
@@ -164,14 +164,18 @@ pub(super) fn check_session(store: &Store, user: &mut Key, token: &RedisString, 
         .ok()
         .and_then(|key| store.read(&key).map(|session| (key, session)));
     match session {
-        Some((_, session)) if session.id.as_slice() == id && session.is_live(store.now) => {
+        Some((_, session)) if session.id.as_slice() == id && store.is_live(&session) => {
             store.index_set(user, token, session.expires_at());
         }
         Some((mut key, session)) if session.id.as_slice() == id => {
             store.delete(&mut key);
             store.index_remove(user, token);
-            stats::EXPIRED.add(1);
-            store.announce(c"sess.expired", id);
+            // A session a kill ended (one its index had lost) was no
+            // longer alive to expire: it goes without an event.
+            if !store.killed(&session) {
+                stats::EXPIRED.add(1);
+                store.announce(c"sess.expired", id);
+            }
         }
         // Missing, not a session, or another user's: only the entry is stale.
         _ => store.index_remove(user, token),

@@ -78,16 +78,6 @@ pub fn active(store: &Store) -> bool {
     Key::open(store.ctx(), &store.keys.graves(), false).kind() == Kind::ZSet
 }
 
-/// Whether a session (a live hash of user `id`) was killed by a big kill
-/// whose graveyard is not yet freed.
-pub fn buried(store: &Store, id: &RedisString, token: &[u8]) -> bool {
-    if !active(store) {
-        return false;
-    }
-    let user = Key::open(store.ctx(), &store.keys.user_sessions(id.as_slice()), false);
-    !(listed(store, id) && user.zset_score(&store.string(token)).is_some())
-}
-
 /// Whether the user's index `us:<id>` holds their current sessions (and not
 /// the dead ones of a KILLALL, waiting to be freed).
 pub fn index_current(store: &Store, id: &[u8]) -> bool {

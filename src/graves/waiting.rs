@@ -137,6 +137,18 @@ pub fn abandon_lost(ctx: &Context) {
                 i += 1;
             }
         }
+        // An adopted graveyard counts for its parent's kill only: with the
+        // parent's client gone, nobody waits for it (it is still freed).
+        let orphans: Vec<bool> = jobs
+            .iter()
+            .map(|job| {
+                job.parent
+                    .as_ref()
+                    .is_some_and(|parent| position(jobs, job.db, &job.app, parent).is_none())
+            })
+            .collect();
+        let mut orphan = orphans.into_iter();
+        jobs.retain(|_| !orphan.next().unwrap_or(false));
         lost
     });
     for job in lost {

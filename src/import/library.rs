@@ -50,13 +50,15 @@ impl<'s, 'a> Library<'s, 'a> {
     }
 
     /// The library's session hash `token` and what it holds, when it is a
-    /// readable session.
+    /// readable session. A token read from the library's lists is another
+    /// program's data: one that breaks the token rule names no key here.
     pub fn session(&self, token: &[u8], writable: bool) -> Option<(Key, StoredSession)> {
+        crate::args::token(token).ok()?;
         let key = Key::open(self.store.ctx(), &self.app_key(&[token]), writable);
         if key.kind() != Kind::Hash {
             return None;
         }
-        let session = self.store.read(&key)?;
+        let session = self.store.read_library(&key)?;
         Some((key, session))
     }
 
@@ -95,9 +97,13 @@ impl<'s, 'a> Library<'s, 'a> {
     /// entry in `_users` once they have no session left there.
     pub fn forget(&self, found: Option<Key>, token: &[u8], id: &[u8]) {
         let store = self.store;
-        let mut hash =
-            found.unwrap_or_else(|| Key::open(store.ctx(), &self.app_key(&[token]), true));
-        if hash.kind() == Kind::Hash {
+        // Only a valid token names a session hash: `_users` or `us:bob`
+        // would name the library's indexes.
+        let hash = found.or_else(|| {
+            crate::args::token(token).ok()?;
+            Some(Key::open(store.ctx(), &self.app_key(&[token]), true))
+        });
+        if let Some(mut hash) = hash.filter(|hash| hash.kind() == Kind::Hash) {
             store.delete(&mut hash);
         }
         let member = [token, b":", id].concat();

@@ -74,14 +74,19 @@ pub fn user_sessions(store: &Store, id: &[u8]) -> Vec<(RedisString, StoredSessio
         .collect()
 }
 
-/// Whether a read-only command (SOID) may move sessions in: on a master,
-/// not loading, with writes allowed (a write propagated while they are
-/// paused would abort the server).
+/// Whether a read-only command (SOID) may move sessions in: only where a
+/// command allowed to write could: on a master, not loading, with writes
+/// allowed (a write propagated while they are paused would abort the
+/// server), not in a script (EVAL_RO, or a script that declared no writes)
+/// and not while the server is out of memory (CREATE would be refused).
 pub fn may_move(ctx: &redis_module::Context) -> bool {
     use redis_module::ContextFlags;
     let flags = ctx.get_flags();
     flags.contains(ContextFlags::MASTER)
         && !flags.contains(ContextFlags::LOADING)
+        && !flags.contains(ContextFlags::LUA)
+        && !flags.contains(ContextFlags::OOM)
+        && !flags.contains(ContextFlags::REPLICATED)
         && !crate::expiry::writes_paused()
 }
 
@@ -93,6 +98,9 @@ pub fn take_user(store: &Store, id: &[u8]) -> Result<(), RedisError> {
         return Ok(());
     };
     for token in library.user_tokens(id) {
+        // An error (the user's index holds another type) comes before any
+        // write of that session: the command fails as it would without
+        // the import.
         settle(store, &library, &token, id)?;
     }
     Ok(())
@@ -101,32 +109,74 @@ pub fn take_user(store: &Store, id: &[u8]) -> Result<(), RedisError> {
 /// What one `SESS.IMPORT` call did.
 pub struct Batch {
     pub moved: i64,
-    /// Expired or unreadable sessions removed from the library's keys.
+    /// Expired or unreadable sessions removed from the library's keys, and
+    /// library copies of sessions the module already had.
     pub dropped: i64,
     pub remaining: i64,
 }
 
+/// How long one `SESS.IMPORT` call may work, whatever its COUNT: other
+/// clients wait meanwhile.
+const BATCH_TIME_MS: i64 = 20;
+
+/// Entries read from the library's list at a time.
+const CHUNK: usize = 100;
+
 /// Moves up to `count` of the app's sessions in from the library: the live
-/// ones to the module's layout, the others dropped. When none remain, the
-/// library's activity index of the app goes too.
+/// ones to the module's layout, the others dropped; stops early after
+/// `BATCH_TIME_MS`. When none remain, the library's activity index of the
+/// app goes too. Fails, having changed nothing, only when one of the app's
+/// own indexes holds another type; an entry that cannot be moved (its
+/// token or its user's index is no session's) is dropped and counted.
 pub fn batch(store: &Store, library: &Library, count: usize) -> Result<Batch, RedisError> {
+    for name in [
+        store.keys.activity(),
+        store.keys.expiry(),
+        store.keys.graves(),
+    ] {
+        store.open_index(&name, false)?;
+    }
+    crate::kill_record::check(store)?;
     let mut done = Batch {
         moved: 0,
         dropped: 0,
         remaining: 0,
     };
-    for (token, id) in library.listed(count) {
-        if settle(store, library, &token, &id)? {
-            done.moved += 1;
-        } else {
-            done.dropped += 1;
+    let mut left = count;
+    let started = crate::clock::now_millis();
+    while left > 0 && crate::clock::now_millis() - started < BATCH_TIME_MS {
+        let entries = library.listed(left.min(CHUNK));
+        if entries.is_empty() {
+            break;
         }
+        for (token, id) in &entries {
+            match settle(store, library, token, id) {
+                Ok(Settled::Moved) => done.moved += 1,
+                Ok(Settled::Dropped) => done.dropped += 1,
+                Err(problem) => {
+                    store.ctx().log_warning(&format!(
+                        "import: dropped a session of the library that cannot be moved ({problem})"
+                    ));
+                    library.forget(None, token, id);
+                    done.dropped += 1;
+                }
+            }
+        }
+        left -= entries.len();
     }
     done.remaining = library.remaining() as i64;
     if done.remaining == 0 {
         library.forget_app();
     }
     Ok(done)
+}
+
+/// What became of one library session.
+#[derive(Debug, PartialEq, Eq)]
+enum Settled {
+    Moved,
+    /// Expired, unreadable, or a copy of a session the module already had.
+    Dropped,
 }
 
 /// Removes every session of the app from the library's keys; returns how
@@ -153,37 +203,52 @@ pub fn kill_app(store: &Store) -> i64 {
 }
 
 /// Moves the library's session `token` of user `id` in if it is live, else
-/// removes it from the library's keys. Returns whether it moved.
-fn settle(store: &Store, library: &Library, token: &[u8], id: &[u8]) -> Result<bool, RedisError> {
+/// removes it from the library's keys. An error (the module's keys for it
+/// hold other types) comes before any write.
+fn settle(
+    store: &Store,
+    library: &Library,
+    token: &[u8],
+    id: &[u8],
+) -> Result<Settled, RedisError> {
     let found = library.session(token, true);
     match found {
         Some((key, session)) if session.id.as_slice() == id && session.is_live(store.now) => {
-            move_session(store, library, key, token, session)?;
-            Ok(true)
+            move_session(store, library, key, token, session)
         }
         other => {
             library.forget(other.map(|(key, _)| key), token, id);
-            Ok(false)
+            Ok(Settled::Dropped)
         }
     }
 }
 
 /// Writes a live library session into the module's layout and removes it
-/// from the library's keys, in this one command.
+/// from the library's keys, in this one command. Every key it writes is
+/// type-checked first, so an error changes nothing.
 fn move_session(
     store: &Store,
     library: &Library,
     from: Key,
     token: &[u8],
-    session: StoredSession,
-) -> Result<(), RedisError> {
+    mut session: StoredSession,
+) -> Result<Settled, RedisError> {
     let id = session.id.as_slice();
+    store.open_index(&store.keys.user_sessions(id), false)?;
+    store.open_index(&store.keys.activity(), false)?;
+    store.open_index(&store.keys.expiry(), false)?;
+    store.open_index(&store.keys.graves(), false)?;
+    store.open_session(token, false)?;
     crate::graves::detach_stale_index(store, id)?;
     let mut user = store.open_index(&store.keys.user_sessions(id), true)?;
     let mut activity = store.open_index(&store.keys.activity(), true)?;
     let mut expiry = store.open_index(&store.keys.expiry(), true)?;
     let mut target = store.open_session(token, true)?;
-    if target.kind() == Kind::Empty {
+    let moved = target.kind() == Kind::Empty;
+    if moved {
+        // Created here and now as far as kills are concerned: the kills
+        // before it had removed every library session they reached.
+        session.epoch = crate::kill_record::stamp(store);
         let token_string = store.string(token);
         store.write_new(&mut target, &session);
         store.index_set(&mut user, &token_string, session.expires_at());
@@ -193,7 +258,11 @@ fn move_session(
         stats::IMPORTED.add(1);
     }
     // (A module session of the same token would be one moved before: the
-    // library's copy is then only a leftover.)
+    // library's copy is then only a leftover, dropped.)
     library.forget(Some(from), token, id);
-    Ok(())
+    Ok(if moved {
+        Settled::Moved
+    } else {
+        Settled::Dropped
+    })
 }
