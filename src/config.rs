@@ -65,12 +65,18 @@ pub static SWEEP_INTERVAL_MS: Numeric = Numeric::new("sweep-interval", 100, 10, 
 /// Most sessions one sweeper step examines (the bound on its run time).
 pub static SWEEP_BATCH: Numeric = Numeric::new("sweep-batch", 1000, 10, 1_000_000);
 
-const NUMERIC: [&Numeric; 5] = [
+/// Library sessions the background import moves per app and sweeper step
+/// while `import-namespace` is set (import/background.rs); 0 leaves the
+/// moving to SESS.IMPORT and to the use of each session.
+pub static IMPORT_BATCH: Numeric = Numeric::new("import-batch", 100, 0, 10_000);
+
+const NUMERIC: [&Numeric; 6] = [
     &DEFAULT_TTL,
     &MAX_DATA_BYTES,
     &ACTIVITY_HORIZON,
     &SWEEP_INTERVAL_MS,
     &SWEEP_BATCH,
+    &IMPORT_BATCH,
 ];
 
 /// The key prefix. It cannot change at run time: every existing session
@@ -118,7 +124,7 @@ fn check_import_namespace(raw: &[u8]) -> Result<(), String> {
             String::from_utf8_lossy(raw)
         ));
     }
-    if crate::cluster::enabled() {
+    if crate::server::cluster_mode() {
         return Err("import-namespace cannot be set in cluster mode: redis-sessions never ran on a cluster, so there is nothing to import".into());
     }
     Ok(())

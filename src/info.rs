@@ -14,8 +14,9 @@ use std::os::raw::{c_int, c_longlong};
 use redis_module::{raw, Context};
 
 use crate::api::call;
-use crate::expiry;
+use crate::import::background as import;
 use crate::stats;
+use crate::{registry, scheduler};
 
 pub fn register(ctx: &Context) {
     // SAFETY: called from OnLoad with the module's context.
@@ -25,8 +26,10 @@ pub fn register(ctx: &Context) {
 extern "C" fn section(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) {
     let counters = stats::ALL.map(|counter| (counter.name, counter.get()));
     let gauges = [
-        (c"apps", expiry::known_apps() as c_longlong),
-        (c"sweep_backlog", c_longlong::from(expiry::behind())),
+        (c"apps", registry::len() as c_longlong),
+        (c"sweep_backlog", c_longlong::from(scheduler::behind())),
+        (c"import_remaining", import::remaining() as c_longlong),
+        (c"import_done", c_longlong::from(import::done())),
     ];
     // SAFETY: ctx is the live info context; names are NUL-terminated. An
     // empty section name makes the section carry the module's name.

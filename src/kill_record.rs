@@ -23,7 +23,7 @@ use redis_module::RedisError;
 
 use crate::keys::{is_kill_field, kill_of_user, KILL_OF_APP, LATEST_KILL};
 use crate::redis_key::{Key, Kind};
-use crate::session::parse_int;
+use crate::session::{parse_int, plausible_epoch};
 use crate::store::Store;
 
 /// Fails with WRONGTYPE when `_kills` holds something else, so that a kill
@@ -85,7 +85,7 @@ pub fn prune(store: &Store, before_ms: i64) {
             return;
         }
         match parse_int(value.bytes()) {
-            Some(epoch) if epoch >= before_ms => kept += 1,
+            Some(epoch) if epoch >= before_ms && plausible_epoch(epoch, store.now_ms) => kept += 1,
             _ => old.push(field.to_vec()),
         }
     });
@@ -103,6 +103,7 @@ fn next_epoch(store: &Store, kills: &Key) -> i64 {
     let latest = kills
         .hash_get(&store.string(LATEST_KILL))
         .and_then(|v| parse_int(v.as_slice()))
+        .filter(|epoch| plausible_epoch(*epoch, store.now_ms))
         .unwrap_or(0);
-    store.now_ms.max(latest.saturating_add(1))
+    store.now_ms.max(latest + 1)
 }

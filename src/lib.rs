@@ -11,6 +11,26 @@
 //! (`deny-oom`); GET only rewrites counters, so sessions stay readable when
 //! the server is full. PEEK, SOID, SOAPP and ACTIVITY are read-only and also
 //! run on replicas.
+//!
+//! Layers, top to bottom; a file uses only the layers below it (and its
+//! neighbours in its own layer), never one above:
+//!
+//! 1. `lib.rs`: registration.
+//! 2. `commands/`: one file per command, parse then run.
+//! 3. `scheduler.rs`: the one timer that drives all background work, in
+//!    bounded steps: the keyspace scan and expiry (`expiry/`), the freeing of
+//!    big kills (`graves/reaper.rs`), the background import
+//!    (`import/background.rs`).
+//! 4. Services: `expiry/` (sweep of an app, keyspace scan, memory policy),
+//!    `graves/` (bury, adopt, wait, reap), `import/` (the Node library's
+//!    layout), `cluster/` (routing filter, slot guard), `kill_record.rs`
+//!    (kill epochs).
+//! 5. `store.rs`: one app's keys: reads, writes with their effects, removal
+//!    loops, and the liveness rule every command and service asks.
+//! 6. Primitives: `registry.rs` (the apps the scheduler knows; commands post
+//!    notices to it), `keys.rs`, `redis_key.rs`, `session.rs`, `data.rs`,
+//!    `args.rs`, `reply.rs`, `config.rs`, `server.rs` (database selection,
+//!    paused writes, cluster mode), `stats.rs`, and the small helpers.
 
 mod activity_score;
 mod api;
@@ -33,7 +53,10 @@ mod panic_hook;
 mod redis_call;
 mod redis_key;
 mod redis_string;
+mod registry;
 mod reply;
+mod scheduler;
+mod server;
 mod server_info;
 mod session;
 mod stats;
@@ -75,7 +98,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     }
     info::register(ctx);
     command_docs::register(ctx);
-    expiry::start(ctx);
+    scheduler::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok
 }
@@ -108,6 +131,6 @@ redis_module! {
         ["sess.import",   commands::import::command, "write deny-oom",    1, 1, 1, ""],
     ],
     event_handlers: [
-        [@NEW @LOADED: expiry::on_key_event],
+        [@NEW @LOADED: registry::on_key_event],
     ],
 }

@@ -134,6 +134,14 @@ impl<B> Session<B> {
     }
 }
 
+/// Whether a kill epoch read from a key is one this module could have
+/// written by `now_ms`: positive and at most a year ahead of the clock (a
+/// clock step back is far smaller). Any other value is ignored, so that a
+/// tampered record can neither end every future session nor spare one.
+pub fn plausible_epoch(epoch: i64, now_ms: i64) -> bool {
+    epoch > 0 && epoch <= now_ms.saturating_add(MAX_SECONDS * 1000)
+}
+
 /// Parses a stored counter or time. A hash that does not hold a well-formed
 /// integer in every required field is not a session.
 pub fn parse_int(raw: &[u8]) -> Option<i64> {
@@ -262,6 +270,18 @@ mod tests {
         s.maxage_at = Some(i64::MAX);
         assert_eq!(s.expires_at(), 1029 + 600 + 1);
         assert_eq!(session(1000, 10, false).maxage_left(1000), None);
+    }
+
+    #[test]
+    fn only_plausible_epochs_count() {
+        let now = 1_800_000_000_000;
+        assert!(plausible_epoch(now, now));
+        assert!(plausible_epoch(1, now));
+        assert!(plausible_epoch(now + 1000, now));
+        assert!(!plausible_epoch(0, now));
+        assert!(!plausible_epoch(-5, now));
+        assert!(!plausible_epoch(i64::MAX, now));
+        assert!(!plausible_epoch(now + 2 * MAX_SECONDS * 1000, now));
     }
 
     #[test]

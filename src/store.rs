@@ -23,7 +23,8 @@ use crate::inline_vec::InlineVec;
 use crate::keys::Keys;
 use crate::redis_key::{Key, Kind, ScoreMove};
 use crate::redis_string::{from_bytes, from_int, AsRedisString, StaticString};
-use crate::session::{parse_int, Session, Touch};
+use crate::session::{parse_int, plausible_epoch, Session, Touch};
+use crate::stats;
 use crate::token;
 
 /// Field names of the session hash, in the order CREATE writes them (the
@@ -160,11 +161,16 @@ impl<'a> Store<'a> {
     /// `read` for a hash the Node library wrote: it stored a fractional
     /// ttl as given (`3600.5`), which counts here as the next whole second.
     pub fn read_library(&self, key: &Key) -> Option<StoredSession> {
+        // It had no upper bound either: a ttl beyond the module's longest
+        // (a year) is cut to it, never immortal.
         self.read_with(key, |raw| {
-            parse_int(raw).or_else(|| {
-                let ttl: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
-                (ttl.is_finite() && ttl >= 0.0 && ttl <= i64::MAX as f64).then(|| ttl.ceil() as i64)
-            })
+            parse_int(raw)
+                .or_else(|| {
+                    let ttl: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
+                    (ttl.is_finite() && ttl >= 0.0 && ttl <= i64::MAX as f64)
+                        .then(|| ttl.ceil() as i64)
+                })
+                .map(|ttl| ttl.min(crate::args::MAX_SECONDS))
         })
     }
 
@@ -240,6 +246,7 @@ impl<'a> Store<'a> {
             kills
                 .hash_get(&self.string(field))
                 .and_then(|v| parse_int(v.as_slice()))
+                .filter(|epoch| plausible_epoch(*epoch, self.now_ms))
                 .unwrap_or(0)
         };
         epoch(crate::keys::KILL_OF_APP).max(epoch(&crate::keys::kill_of_user(id)))
@@ -417,6 +424,48 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Deletes every session listed in a user's index but `keep`, then the
+    /// index itself (or, keeping one, the other entries). Returns how many of
+    /// them were live.
+    pub fn remove_user(&self, user: &mut Key, id: &[u8], keep: Option<&[u8]>) -> i64 {
+        let tokens: Vec<_> = user
+            .zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX)
+            .into_iter()
+            .filter(|(t, _)| Some(t.as_slice()) != keep)
+            .collect();
+        self.remove_listed(user, &tokens, id, self.now, keep.is_none())
+    }
+
+    /// Deletes the sessions `tokens` of user `id` listed in `index` (a hash
+    /// holding anything else is not ours and stays), and their entries: the
+    /// whole index with `whole_index`, else entry by entry. Returns how many
+    /// were live at second `at` (now, or the moment of a big kill freed later,
+    /// graves/); each is announced `sess.killed` and counted.
+    pub fn remove_listed(
+        &self,
+        index: &mut Key,
+        tokens: &[(RedisString, f64)],
+        id: &[u8],
+        at: i64,
+        whole_index: bool,
+    ) -> i64 {
+        let mut live = 0;
+        for (token, _) in tokens {
+            if self.remove_session_at(token.as_slice(), id, at) == Removal::Live {
+                live += 1;
+                self.announce(c"sess.killed", id);
+            }
+            if !whole_index {
+                self.index_remove(index, token);
+            }
+        }
+        if whole_index {
+            self.delete(index);
+        }
+        stats::KILLED.add(live);
+        live
+    }
+
     // ----- indexes ----------------------------------------------------------
 
     /// Sets a member's score in an index; replicated only if it changed.
@@ -484,7 +533,20 @@ impl<'a> Store<'a> {
     pub fn reschedule_user(&self, expiry: &mut Key, user: &Key, id: &RedisString) {
         match user.zset_first() {
             None => self.index_remove(expiry, id),
-            Some((_, next)) => self.index_set(expiry, id, next as i64),
+            Some((_, next)) => self.index_set(expiry, id, self.plausible_bound(next)),
+        }
+    }
+
+    /// An expiry bound read from an index, as the second to visit it: one
+    /// no session could have (below 0, beyond the longest ttl from now,
+    /// infinite: written by hand) means now, so the sweeper checks the
+    /// entry at once instead of never.
+    fn plausible_bound(&self, bound: f64) -> i64 {
+        let latest = (self.now + 2 * crate::args::MAX_SECONDS) as f64;
+        if (0.0..=latest).contains(&bound) {
+            bound as i64
+        } else {
+            self.now
         }
     }
 

@@ -11,8 +11,13 @@ use common::{
     Server,
 };
 
+/// Importing, with the background import off: each test drives it.
 fn importing() -> Server {
-    Server::with(Options::default().module_arg("import-namespace", "rs"))
+    Server::with(
+        Options::default()
+            .module_arg("import-namespace", "rs")
+            .module_arg("import-batch", "0"),
+    )
 }
 
 fn token(n: usize) -> String {
@@ -460,4 +465,176 @@ fn a_kill_keeps_the_session_it_spares_and_ends_the_unlisted_ones() {
     // A later kill ends the spared one too.
     assert_eq!(c.call(&["SESS.KILLSOID", "shop", "alice"]).int(), 1);
     assert_eq!(c.call(&["SESS.GET", "shop", &kept]), Reply::Nil);
+}
+
+#[test]
+fn a_library_session_its_indexes_missed_stays_killed() {
+    let server = importing();
+    let mut c = server.client();
+    let now = now(&mut c).to_string();
+    // Not in the library's set of bob: KILLSOID moves nothing of it.
+    let unlisted = token(1);
+    c.call(&[
+        "HSET",
+        &format!("rs:shop:{unlisted}"),
+        "id",
+        "bob",
+        "r",
+        "1",
+        "w",
+        "1",
+        "ip",
+        "x",
+        "la",
+        &now,
+        "ttl",
+        "3600",
+    ]);
+    c.call(&[
+        "ZADD",
+        "rs:shop:_sessions",
+        &now,
+        &format!("{unlisted}:bob"),
+    ]);
+    create(&mut c, "shop", "bob", &[]);
+    assert_eq!(c.call(&["SESS.KILLSOID", "shop", "bob"]).int(), 1);
+    assert_eq!(c.call(&["SESS.GET", "shop", &unlisted]), Reply::Nil);
+    assert_eq!(c.call(&["SESS.PEEK", "shop", &unlisted]), Reply::Nil);
+    // In no list of the library at all: KILLALL does not reach it.
+    let hidden = token(2);
+    c.call(&[
+        "HSET",
+        &format!("rs:shop:{hidden}"),
+        "id",
+        "carol",
+        "r",
+        "1",
+        "w",
+        "1",
+        "ip",
+        "x",
+        "la",
+        &now,
+        "ttl",
+        "3600",
+    ]);
+    c.call(&["SESS.KILLALL", "shop"]);
+    assert_eq!(c.call(&["SESS.GET", "shop", &hidden]), Reply::Nil);
+    assert_eq!(c.call(&["SESS.SOID", "shop", "carol"]).array().len(), 0);
+}
+
+#[test]
+fn malformed_library_list_entries_are_dropped_once_and_the_import_ends() {
+    let server = importing();
+    let mut c = server.client();
+    let now = now(&mut c).to_string();
+    let (listed_without_id, other) = (token(1), token(2));
+    c.call(&[
+        "HSET",
+        &format!("rs:shop:{listed_without_id}"),
+        "id",
+        "bob",
+        "r",
+        "1",
+        "w",
+        "1",
+        "ip",
+        "x",
+        "la",
+        &now,
+        "ttl",
+        "3600",
+    ]);
+    c.call(&[
+        "ZADD",
+        "rs:shop:_sessions",
+        "1",
+        &listed_without_id,
+        "2",
+        "notatoken",
+        "3",
+        "short:bob",
+    ]);
+    library_session(&mut c, &other, "dave", &now, "3600");
+    assert_eq!(
+        import(&mut c, "1"),
+        (1, 0, 3),
+        "the live session moves under its hash's id"
+    );
+    assert_eq!(import(&mut c, "1"), (0, 1, 2));
+    assert_eq!(import(&mut c, "100"), (1, 1, 0));
+    assert_eq!(
+        c.call(&["SESS.GET", "shop", &listed_without_id])
+            .field("id")
+            .unwrap()
+            .text(),
+        "bob"
+    );
+    assert_eq!(
+        c.call(&["SESS.GET", "shop", &other])
+            .field("id")
+            .unwrap()
+            .text(),
+        "dave"
+    );
+    assert!(
+        keys(&mut c).iter().all(|k| !k.starts_with("rs:shop:")),
+        "{:?}",
+        keys(&mut c)
+    );
+}
+
+#[test]
+fn tampered_kill_records_and_bounds_lock_nobody_out_and_leave_nothing_behind() {
+    let server = Server::start();
+    let mut c = server.client();
+    c.call(&[
+        "HSET",
+        "rs:{shop}:_kills",
+        "n",
+        "9223372036854775807",
+        "all",
+        "99999999999999999",
+    ]);
+    create(&mut c, "shop", "amy", &[]);
+    assert_eq!(c.call(&["SESS.KILLSOID", "shop", "bob"]).int(), 0);
+    let after = create(&mut c, "shop", "bob", &[]);
+    assert_eq!(
+        c.call(&["SESS.GET", "shop", &after])
+            .field("id")
+            .unwrap()
+            .text(),
+        "bob"
+    );
+    // A user index with a bound no session has, written by hand.
+    c.call(&["ZADD", "rs:{shop}:us:zed", "+inf", "junk"]);
+    assert!(
+        eventually(20, || c
+            .call(&["EXISTS", "rs:{shop}:_kills", "rs:{shop}:us:zed"])
+            .int()
+            == 0),
+        "{:?} {:?}",
+        c.call(&["HGETALL", "rs:{shop}:_kills"]),
+        c.call(&["ZRANGE", "rs:{shop}:_expiry", "0", "-1", "WITHSCORES"])
+    );
+    assert_eq!(
+        c.call(&["SESS.GET", "shop", &after])
+            .field("id")
+            .unwrap()
+            .text(),
+        "bob"
+    );
+}
+
+#[test]
+fn a_library_ttl_beyond_a_year_is_cut_to_a_year() {
+    let server = importing();
+    let mut c = server.client();
+    let now = now(&mut c).to_string();
+    library_session(&mut c, &token(1), "ann", &now, "9.2e18");
+    library_session(&mut c, &token(2), "ben", &now, "9223372036854775807");
+    for n in [1, 2] {
+        let got = c.call(&["SESS.GET", "shop", &token(n)]);
+        assert_eq!(got.field("ttl").unwrap().int(), 31_536_000, "{got:?}");
+    }
 }

@@ -11,9 +11,15 @@ mod common;
 
 use common::{in_sync, keys, replica_of, server_now, Client, Options, Server};
 
-/// A server importing from the library's default namespace `rs`.
+/// A server importing from the library's default namespace `rs`, with the
+/// background import off so that each test sees what its own commands
+/// moved (tests/import_background.rs covers the background).
 fn importing() -> Server {
-    Server::with(Options::default().module_arg("import-namespace", "rs"))
+    Server::with(
+        Options::default()
+            .module_arg("import-namespace", "rs")
+            .module_arg("import-batch", "0"),
+    )
 }
 
 /// One session as redis-sessions 4.0 `create` writes it, `idle` seconds ago.

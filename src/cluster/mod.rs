@@ -26,18 +26,14 @@ mod atomic_migration;
 mod guard;
 mod route;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use redis_module::{Context, ContextFlags, RedisString};
 
 pub use atomic_migration::option as atomic_migration_option;
 pub use guard::{need, need_sessions, settle, settled};
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
-
 /// Whether this server runs in cluster mode (fixed for its lifetime).
 pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    crate::server::cluster_mode()
 }
 
 /// Registers what cluster mode needs. Outside a cluster nothing is
@@ -46,7 +42,7 @@ pub fn start(ctx: &Context) -> Result<(), String> {
     if !ctx.get_flags().contains(ContextFlags::CLUSTER) {
         return Ok(());
     }
-    ENABLED.store(true, Ordering::Relaxed);
+    crate::server::set_cluster_mode();
     route::register(ctx)?;
     atomic_migration::subscribe(ctx);
     Ok(())

@@ -2,11 +2,17 @@
 //! last `dt` seconds. A user stays counted for `dt` after their last activity
 //! even if their sessions expired meanwhile; a user whose sessions were all
 //! killed is not counted.
+//!
+//! While `sess.import-namespace` is set, the users that only the Node
+//! library's activity index lists as active (sessions not yet moved) count
+//! too, each user once: the answer the library would give, plus the moved
+//! sessions' users. That walks the library's users active in the window.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
 use crate::error::internal;
+use crate::redis_key::Key;
 use crate::store::Store;
 
 pub struct Activity<'a> {
@@ -34,11 +40,20 @@ impl<'a> Activity<'a> {
         let min = format!("{}", store.now - self.dt + 1);
         // An operator may have renamed or disabled ZCOUNT (rename-command):
         // then this fails loudly rather than answering a wrong count.
-        match ctx.call("ZCOUNT", &[&name[..], min.as_bytes(), b"+inf"][..]) {
-            Ok(RedisValue::Integer(n)) => Ok(RedisValue::Integer(n)),
-            Ok(other) => Err(zcount_failed(&format!("{other:?}"))),
-            Err(e) => Err(zcount_failed(&e.to_string())),
-        }
+        let counted = match ctx.call("ZCOUNT", &[&name[..], min.as_bytes(), b"+inf"][..]) {
+            Ok(RedisValue::Integer(n)) => n,
+            Ok(other) => return Err(zcount_failed(&format!("{other:?}"))),
+            Err(e) => return Err(zcount_failed(&e.to_string())),
+        };
+        let after = store.now - self.dt;
+        let activity = Key::open(ctx, &name, false);
+        let in_window = |id: &RedisString| {
+            activity
+                .zset_score(id)
+                .is_some_and(|score| score.floor() as i64 > after)
+        };
+        let library_only = crate::import::users_only_in_library(&store, after, in_window);
+        Ok(RedisValue::Integer(counted + library_only))
     }
 }
 

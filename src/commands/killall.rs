@@ -6,7 +6,6 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use crate::args;
-use crate::commands::killsoid::remove_user;
 use crate::graves;
 use crate::kill_record;
 use crate::redis_key::{Key, Kind};
@@ -33,31 +32,32 @@ impl<'a> KillAll<'a> {
         if more_than_direct(&store, &expiry) && graves::can_wait(ctx) {
             drop(expiry);
             let member = graves::bury(&store, &store.keys.expiry(), None, store.now)?;
+            // The library's sessions are counted live by the kills before
+            // this one, so before it is recorded.
+            let library = crate::import::kill_app(&store);
             kill_record::record(&store, None);
             store.unlink(&mut activity);
             graves::waiting::wait(&store, &member);
-            let library = crate::import::kill_app(&store);
             graves::waiting::count(&store, &member, library);
             return Ok(RedisValue::NoReply);
         }
+        let mut removed = crate::import::kill_app(&store);
         // Final for every session of the app created before now, whether
         // an index still lists it or not (kill_record.rs).
         kill_record::record(&store, None);
         // Every user with a session is in the expiry index.
         let users = expiry.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX);
-        let mut removed = 0;
         for (id, _) in &users {
             let id = id.as_slice();
             // A wrong-typed key under the user prefix is not ours; skip it
             // rather than fail halfway through.
             let mut user = Key::open(ctx, &store.keys.user_sessions(id), true);
             if user.kind() == Kind::ZSet {
-                removed += remove_user(&store, &mut user, id, None);
+                removed += store.remove_user(&mut user, id, None);
             }
         }
         store.delete(&mut expiry);
         store.delete(&mut activity);
-        removed += crate::import::kill_app(&store);
         Ok(RedisValue::Integer(removed))
     }
 }

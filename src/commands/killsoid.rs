@@ -10,8 +10,7 @@ use crate::error::syntax;
 use crate::graves;
 use crate::kill_record;
 use crate::redis_key::{Key, Kind};
-use crate::stats;
-use crate::store::{Removal, Store};
+use crate::store::Store;
 
 pub struct KillSoid<'a> {
     app: &'a [u8],
@@ -61,7 +60,7 @@ impl<'a> KillSoid<'a> {
         }
         crate::cluster::need_sessions(&store, &user)?;
         self.record(&store, keep);
-        let removed = remove_user(&store, &mut user, self.id, keep);
+        let removed = store.remove_user(&mut user, self.id, keep);
         if user.kind() == Kind::Empty {
             store.index_remove(&mut expiry, &id);
             store.index_remove(&mut activity, &id);
@@ -116,48 +115,6 @@ impl<'a> KillSoid<'a> {
         graves::waiting::wait(store, &member);
         Ok(RedisValue::NoReply)
     }
-}
-
-/// Deletes every session listed in a user's index but `keep`, then the
-/// index itself (or, keeping one, the other entries). Returns how many of
-/// them were live.
-pub fn remove_user(store: &Store, user: &mut Key, id: &[u8], keep: Option<&[u8]>) -> i64 {
-    let tokens: Vec<_> = user
-        .zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX)
-        .into_iter()
-        .filter(|(t, _)| Some(t.as_slice()) != keep)
-        .collect();
-    remove_listed(store, user, &tokens, id, store.now, keep.is_none())
-}
-
-/// Deletes the sessions `tokens` of user `id` listed in `index` (a hash
-/// holding anything else is not ours and stays), and their entries: the
-/// whole index with `whole_index`, else entry by entry. Returns how many
-/// were live at second `at` (now, or the moment of a big kill freed later,
-/// graves/); each is announced `sess.killed` and counted.
-pub fn remove_listed(
-    store: &Store,
-    index: &mut Key,
-    tokens: &[(RedisString, f64)],
-    id: &[u8],
-    at: i64,
-    whole_index: bool,
-) -> i64 {
-    let mut live = 0;
-    for (token, _) in tokens {
-        if store.remove_session_at(token.as_slice(), id, at) == Removal::Live {
-            live += 1;
-            store.announce(c"sess.killed", id);
-        }
-        if !whole_index {
-            store.index_remove(index, token);
-        }
-    }
-    if whole_index {
-        store.delete(index);
-    }
-    stats::KILLED.add(live);
-    live
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {

@@ -9,7 +9,7 @@
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use super::AppToken;
-use crate::expiry;
+use crate::registry;
 use crate::stats;
 use crate::store::Store;
 
@@ -46,7 +46,7 @@ impl<'a> Rotate<'a> {
         store.index_remove(&mut user, &store.string(token));
         store.index_set(&mut user, &new_token_string, rotated.expires_at());
         store.schedule_expiry(&mut expiry, &rotated.id, rotated.expires_at());
-        expiry::session_expires(ctx, app, rotated.expires_at());
+        registry::session_expires(ctx, app, rotated.expires_at());
         store.record_activity(&mut activity, &rotated.id);
         stats::ROTATED.add(1);
         store.announce(c"sess.rotated", rotated.id.as_slice());

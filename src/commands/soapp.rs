@@ -15,6 +15,10 @@
 //! recent than the user's activity second). The work is then bounded by
 //! `count` and the sessions of the users visited, not by the app's size,
 //! even when the whole app was active in the same second.
+//!
+//! While `sess.import-namespace` is set, the sessions still in the Node
+//! library's keys come too, found the same way through the library's
+//! activity index (shown where they are, as PEEK does).
 
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
@@ -50,7 +54,9 @@ impl<'a> Soapp<'a> {
         // one between the amortised sorts below).
         let mut kth: Option<(i64, f64)> = None;
         let mut sessions = Vec::new();
-        activity.zset_visit_highest((active_after + 1) as f64, f64::INFINITY, |id, score| {
+        // Visits one user (with their activity score) in the order of an
+        // activity index; false once no later user can qualify.
+        let mut visit = |score: f64, sessions: &mut Vec<_>| {
             // Users not yet visited have no session newer than this second,
             // and within it they come after the users visited (lower score).
             if kth.is_some_and(|(la, user_score)| {
@@ -58,18 +64,31 @@ impl<'a> Soapp<'a> {
             }) {
                 return false;
             }
-            let user = Key::open(ctx, &store.keys.user_sessions(id.as_slice()), false);
-            if user.kind() == Kind::ZSet {
-                collect_live(&store, &user, id.as_slice(), active_after, &mut sessions);
-                found.extend(sessions.drain(..).map(|entry| (score, entry)));
-            }
+            found.extend(sessions.drain(..).map(|entry| (score, entry)));
             if found.len() >= limit && (kth.is_none() || found.len() >= limit.saturating_mul(2)) {
                 most_recent_first(&mut found);
                 found.truncate(limit);
                 kth = found.last().map(|(score, (_, s))| (s.la, *score));
             }
             true
+        };
+        activity.zset_visit_highest((active_after + 1) as f64, f64::INFINITY, |id, score| {
+            let user = Key::open(ctx, &store.keys.user_sessions(id.as_slice()), false);
+            if user.kind() == Kind::ZSet {
+                collect_live(&store, &user, id.as_slice(), active_after, &mut sessions);
+            }
+            visit(score, &mut sessions)
         });
+        for (id, score) in crate::import::active_users(&store, active_after) {
+            sessions.extend(
+                crate::import::user_sessions(&store, id.as_slice())
+                    .into_iter()
+                    .filter(|(_, s)| s.la > active_after),
+            );
+            if !visit(score, &mut sessions) {
+                break;
+            }
+        }
         most_recent_first(&mut found);
         found.truncate(limit);
         let found: Vec<_> = found.into_iter().map(|(_, entry)| entry).collect();

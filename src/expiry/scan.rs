@@ -29,11 +29,12 @@ use std::sync::Mutex;
 use redis_module::{raw, Context, RedisString};
 
 use super::sweep::check_session;
-use super::{registry, select_db};
 use crate::api::call;
 use crate::config::{self, SWEEP_INTERVAL_MS};
 use crate::keys::{self, Parsed};
 use crate::redis_key::Kind;
+use crate::registry;
+use crate::server::select_db;
 use crate::store::Store;
 
 /// Where the scan stands: a database and a cursor into it.
@@ -70,6 +71,10 @@ struct Found {
     users: Vec<Vec<u8>>,
     /// Apps with kills on record.
     kills: Vec<Vec<u8>>,
+    /// The import's namespace prefix, while it is on, and the apps whose
+    /// library session list was met under it.
+    library_prefix: Option<Vec<u8>>,
+    library_apps: Vec<Vec<u8>>,
     apps: Vec<Vec<u8>>,
 }
 
@@ -91,7 +96,10 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
         return false;
     }
     state.last_step_ms = now_ms;
-    let mut found = Found::default();
+    let mut found = Found {
+        library_prefix: crate::import::background::prefix(),
+        ..Found::default()
+    };
     let db = state.db;
     if !select_db(ctx, db) {
         // Past the last database: the pass is complete.
@@ -122,6 +130,9 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
     let mut skipped = Vec::new();
     for app in &found.apps {
         registry::discover(db, app);
+    }
+    for app in &found.library_apps {
+        crate::import::background::discover(db, app);
     }
     for name in &found.sessions {
         if let Some((app, Parsed::Session(token))) = keys::parse(config::prefix(), name) {
@@ -167,7 +178,16 @@ extern "C" fn collect(
         Some((app, Parsed::Activity | Parsed::Expiry | Parsed::Graves)) => {
             found.apps.push(app.to_vec())
         }
-        _ => {}
+        Some(_) => {}
+        None => {
+            let library_app = found
+                .library_prefix
+                .as_deref()
+                .and_then(|prefix| crate::import::background::app_of_list(prefix, name));
+            if let Some(app) = library_app {
+                found.library_apps.push(app.to_vec());
+            }
+        }
     }
 }
 
@@ -222,7 +242,7 @@ fn check_orphan(store: &Store, app: &[u8], token: &[u8]) -> bool {
     check_session(store, &mut user, &token, session.id.as_slice());
     store.reschedule_user(&mut expiry, &user, &session.id);
     if user.kind() == Kind::ZSet {
-        super::session_expires(store.ctx(), app, session.expires_at());
+        registry::session_expires(store.ctx(), app, session.expires_at());
     }
     true
 }
@@ -254,7 +274,7 @@ fn check_index(store: &Store, app: &[u8], id: &[u8]) -> bool {
     }
     store.reschedule_user(&mut expiry, &user, &id);
     if let Some((_, bound)) = user.zset_first() {
-        super::session_expires(store.ctx(), app, bound as i64);
+        registry::session_expires(store.ctx(), app, bound as i64);
     }
     true
 }

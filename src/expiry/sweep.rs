@@ -1,13 +1,11 @@
-//! One bounded step of the sweep: expired sessions first, then activity
+//! One bounded visit of an app: expired sessions first, then activity
 //! entries past the horizon. See the module documentation for the design.
 
-use redis_module::{Context, ContextFlags, RedisString};
+use redis_module::RedisString;
 
-use super::registry::{self, AppState};
-use super::{memory_policy, scan, select_db};
-use crate::cluster;
-use crate::config::{ACTIVITY_HORIZON, SWEEP_BATCH};
+use crate::config::ACTIVITY_HORIZON;
 use crate::redis_key::{Key, Kind};
+use crate::registry::AppState;
 use crate::stats;
 use crate::store::Store;
 
@@ -15,72 +13,15 @@ use crate::store::Store;
 /// at least a minute, so a check every ten seconds is plenty.
 const HORIZON_PASS_EVERY: i64 = 10;
 
-/// Runs one step. Returns true when it stopped for lack of budget, so the
-/// caller schedules the next step right away.
-pub fn step(ctx: &Context) -> bool {
-    let flags = ctx.get_flags();
-    let sweeping = flags.contains(ContextFlags::MASTER) && !flags.contains(ContextFlags::LOADING);
-    registry::set_sweeping(sweeping);
-    if flags.contains(ContextFlags::LOADING) {
-        return false;
-    }
-    let budget = SWEEP_BATCH.get().max(1) as usize;
-    crate::graves::waiting::abandon_lost(ctx);
-    if !sweeping {
-        prune_registry(ctx, budget);
-        return false;
-    }
-    if super::writes_paused() {
-        return false;
-    }
-    stats::SWEEP_STEPS.add(1);
-    let now_ms = crate::clock::now_millis();
-    if scan::step(ctx, now_ms, budget) {
-        memory_policy::check(ctx);
-    }
-    let mut budget = budget;
-    let now = now_ms.div_euclid(1000);
-    for (app, state) in registry::due(now) {
-        select_db(ctx, app.0);
-        let store = Store::new(ctx, &app.1);
-        if !cluster::settled(ctx, &app.1) {
-            // Its slot is moving or not ours: hands off until it settles,
-            // and forgotten once its keys have left this node.
-            if !has_indexes(&store) {
-                registry::forget(&app);
-            }
-            continue;
-        }
-        let Some(state) = visit(&store, state, &mut budget) else {
-            registry::forget(&app);
-            continue;
-        };
-        registry::update(&app, state);
-        if budget == 0 {
-            registry::resume_at(Some(app));
-            return true;
-        }
-    }
-    registry::resume_at(None);
-    false
-}
-
-fn has_indexes(store: &Store) -> bool {
-    [
-        store.keys.expiry(),
-        store.keys.activity(),
-        store.keys.graves(),
-    ]
-    .iter()
-    .any(|name| Key::open(store.ctx(), name, false).kind() != Kind::Empty)
-}
-
 /// Does what is due for one app within the budget. Returns the app's new
-/// state, or None when the app has neither sessions nor activity left.
-fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppState> {
-    // Big kills first: their clients are waiting.
-    let reaped = crate::graves::reaper::step(store, *budget);
-    *budget -= reaped.used;
+/// state, or None when the app has neither sessions nor activity left (nor
+/// graveyards still to free: `freeing`).
+pub fn visit(
+    store: &Store,
+    mut state: AppState,
+    budget: &mut usize,
+    freeing: bool,
+) -> Option<AppState> {
     let mut expiry = Key::open(store.ctx(), &store.keys.expiry(), true);
     if expiry.kind() == Kind::ZSet && state.next_due <= store.now {
         *budget -= sweep_due_users(store, &mut expiry, *budget);
@@ -91,14 +32,14 @@ fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppSt
         Some((_, score)) => score as i64,
         None => i64::MAX,
     };
-    if reaped.more {
+    if freeing {
         state.next_due = state.next_due.min(store.now);
     }
     if *budget > 0 && state.next_horizon_pass <= store.now {
         let Ok(mut activity) = store.open_index(&store.keys.activity(), true) else {
             return Some(state);
         };
-        if activity.kind() == Kind::Empty && expiry.kind() == Kind::Empty && !reaped.more {
+        if activity.kind() == Kind::Empty && expiry.kind() == Kind::Empty && !freeing {
             return None;
         }
         let (used, finished) = trim_activity(store, &mut activity, &mut state, *budget);
@@ -110,20 +51,6 @@ fn visit(store: &Store, mut state: AppState, budget: &mut usize) -> Option<AppSt
         };
     }
     Some(state)
-}
-
-/// On a replica: forgets apps whose index keys are gone (the master deleted
-/// them), checking a few apps a step read-only, so the registry stays as
-/// large as the data and no larger. A master forgets apps as it visits them.
-fn prune_registry(ctx: &Context, budget: usize) {
-    for app in registry::next_to_prune(budget.div_ceil(100)) {
-        select_db(ctx, app.0);
-        let keys = crate::keys::Keys::new(crate::config::prefix(), &app.1);
-        let gone = |name: &[u8]| Key::open(ctx, name, false).kind() == Kind::Empty;
-        if gone(&keys.expiry()) && gone(&keys.activity()) && gone(&keys.graves()) {
-            registry::forget(&app);
-        }
-    }
 }
 
 /// Handles users whose earliest possible expiry has come. Returns the number
@@ -147,7 +74,12 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) 
         store.index_remove(expiry, id);
         return 1;
     }
-    let due = user.zset_range(f64::NEG_INFINITY, store.now as f64, budget.max(1));
+    let mut due = user.zset_range(f64::NEG_INFINITY, store.now as f64, budget.max(1));
+    if due.is_empty() {
+        // Bounds no session could have (written by hand): due at once.
+        let latest = (store.now + 2 * crate::args::MAX_SECONDS) as f64;
+        due = user.zset_range(latest.next_up(), f64::INFINITY, budget.max(1));
+    }
     for (token, _) in &due {
         check_session(store, &mut user, token, id.as_slice());
     }
@@ -158,7 +90,7 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) 
 /// Settles one index entry: an expired or killed session is deleted with its entry, a
 /// live one is re-scored to its true expiry (added if missing), and an entry
 /// whose session is gone or belongs to someone else is dropped.
-pub(super) fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
+pub fn check_session(store: &Store, user: &mut Key, token: &RedisString, id: &[u8]) {
     let session = store
         .open_session(token.as_slice(), true)
         .ok()

@@ -4,7 +4,6 @@
 use redis_module::RedisString;
 
 use super::{parse_member, waiting, Grave};
-use crate::commands::killsoid::remove_listed;
 use crate::redis_key::{Key, Kind};
 use crate::store::Store;
 
@@ -99,7 +98,7 @@ fn free_index(store: &Store, index: &mut Key, id: &[u8], killed_at: i64, budget:
     let limit = budget.max(1);
     let tokens = index.zset_range(f64::NEG_INFINITY, f64::INFINITY, limit);
     let all = tokens.len() < limit;
-    let live = remove_listed(store, index, &tokens, id, killed_at, all);
+    let live = store.remove_listed(index, &tokens, id, killed_at, all);
     Emptied {
         used: tokens.len(),
         live,

@@ -175,7 +175,7 @@ fn family_listed(ctx: &Context, jobs: &[Job], at: usize) -> bool {
 }
 
 fn listed(ctx: &Context, job: &Job) -> bool {
-    if !super::super::expiry::select_db(ctx, job.db) {
+    if !crate::server::select_db(ctx, job.db) {
         return false;
     }
     let keys = Keys::new(crate::config::prefix(), &job.app);
@@ -193,5 +193,5 @@ fn reply(job: Job, result: Result<RedisValue, RedisError>) {
 }
 
 fn db(ctx: &Context) -> i32 {
-    super::super::expiry::selected_db(ctx)
+    crate::server::selected_db(ctx)
 }

@@ -1,6 +1,8 @@
 //! The keys redis-sessions keeps for one app, read and cleaned up with the
 //! same replicated effects as the module's own writes.
 
+use redis_module::RedisString;
+
 use crate::config::IMPORT_NAMESPACE;
 use crate::redis_key::{Key, Kind};
 use crate::store::{Store, StoredSession};
@@ -71,13 +73,30 @@ impl<'s, 'a> Library<'s, 'a> {
         }
     }
 
-    /// Up to `count` (token, id) pairs of the app's session list.
-    pub fn listed(&self, count: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    /// The users the library's activity index lists as active after second
+    /// `after`, with their scores (the second of their last activity), the
+    /// most recently active first.
+    pub fn active_users(&self, after: i64) -> Vec<(RedisString, f64)> {
+        let users = Key::open(self.store.ctx(), &self.users_key(), false);
+        let mut active = users.zset_range((after + 1) as f64, f64::INFINITY, usize::MAX);
+        active.reverse();
+        active
+    }
+
+    /// Up to `count` entries of the app's session list.
+    pub fn listed(&self, count: usize) -> Vec<Listed> {
         let sessions = Key::open(self.store.ctx(), &self.sessions_key(), false);
         sessions
             .zset_range(f64::NEG_INFINITY, f64::INFINITY, count)
             .into_iter()
-            .map(|(member, _)| split_member(member.as_slice()))
+            .map(|(member, _)| {
+                let (token, id) = split_member(member.as_slice());
+                Listed {
+                    member: member.as_slice().to_vec(),
+                    token,
+                    id,
+                }
+            })
             .collect()
     }
 
@@ -91,11 +110,13 @@ impl<'s, 'a> Library<'s, 'a> {
         }
     }
 
-    /// Removes every trace of session `token` of user `id` from the
-    /// library's keys: its hash (`found`, or whatever hash is there), its
-    /// entries in `_sessions`, `SESSIONS` and `us:<id>`, and the user's
-    /// entry in `_users` once they have no session left there.
-    pub fn forget(&self, found: Option<Key>, token: &[u8], id: &[u8]) {
+    /// Removes every trace of session `token` from the library's keys: its
+    /// hash (`found`, or whatever hash is there), its entries in
+    /// `_sessions`, `SESSIONS` and `us:<id>` under each of `ids` (the id
+    /// listed and the id its hash holds may differ), the raw list entry
+    /// `member` (which may be malformed), and each user's entry in `_users`
+    /// once they have no session left there.
+    pub fn forget(&self, found: Option<Key>, token: &[u8], ids: &[&[u8]], member: Option<&[u8]>) {
         let store = self.store;
         // Only a valid token names a session hash: `_users` or `us:bob`
         // would name the library's indexes.
@@ -106,11 +127,23 @@ impl<'s, 'a> Library<'s, 'a> {
         if let Some(mut hash) = hash.filter(|hash| hash.kind() == Kind::Hash) {
             store.delete(&mut hash);
         }
-        let member = [token, b":", id].concat();
-        self.remove_member(&self.sessions_key(), &member);
         let mut global = self.namespace.clone();
         global.extend_from_slice(b"SESSIONS");
-        self.remove_member(&global, &[store.keys.app(), b":", &member].concat());
+        let mut members: Vec<Vec<u8>> = ids.iter().map(|id| [token, b":", id].concat()).collect();
+        members.extend(member.map(<[u8]>::to_vec));
+        for member in &members {
+            self.remove_member(&self.sessions_key(), member);
+            self.remove_member(&global, &[store.keys.app(), b":", member].concat());
+        }
+        for id in ids {
+            self.forget_user_entry(token, id);
+        }
+    }
+
+    /// Takes `token` out of the library's set of user `id`, and the user
+    /// out of `_users` once the set is gone.
+    fn forget_user_entry(&self, token: &[u8], id: &[u8]) {
+        let store = self.store;
         let user = store.string(&self.user_key(id));
         let removed = crate::redis_call::run(store.ctx(), c"SREM", &[&user, &store.string(token)])
             .map(|reply| reply.integer())
@@ -141,6 +174,14 @@ impl<'s, 'a> Library<'s, 'a> {
                 .index_remove(&mut key, &self.store.string(member));
         }
     }
+}
+
+/// One entry of the library's session list of an app.
+pub struct Listed {
+    /// The member as stored, `<token>:<id>` unless another program wrote it.
+    pub member: Vec<u8>,
+    pub token: Vec<u8>,
+    pub id: Vec<u8>,
 }
 
 /// `<token>:<id>`: tokens hold no colon, ids may.

@@ -20,11 +20,11 @@
 //! library's keys. A token contains no `:`, so `<token>:<id>` splits at its
 //! first colon even when the id has one (the library's own split did not).
 
+pub mod background;
 pub mod library;
 
 use redis_module::{RedisError, RedisString};
 
-use crate::expiry;
 use crate::redis_key::{Key, Kind};
 use crate::stats;
 use crate::store::{Store, StoredSession};
@@ -42,8 +42,8 @@ pub fn open_session(store: &Store, token: &[u8]) -> Result<Key, RedisError> {
     };
     drop(key);
     if let Some((found, session)) = library.session(token, true) {
-        if session.is_live(store.now) {
-            move_session(store, &library, found, token, session)?;
+        if alive(store, &session) {
+            move_session(store, &library, found, token, session, &[], None)?;
         }
     }
     store.open_session(token, true)
@@ -54,7 +54,17 @@ pub fn open_session(store: &Store, token: &[u8]) -> Result<Key, RedisError> {
 pub fn peek(store: &Store, token: &[u8]) -> Option<StoredSession> {
     let library = Library::of(store)?;
     let (_, session) = library.session(token, false)?;
-    session.is_live(store.now).then_some(session)
+    alive(store, &session).then_some(session)
+}
+
+/// Whether a library session is alive: not expired, and not last active
+/// before a kill of its app or user (kill_record.rs). A kill removes the
+/// library sessions its indexes list; one they missed is old, and the
+/// second of its last activity tells, where the module's own sessions
+/// carry an epoch.
+fn alive(store: &Store, session: &StoredSession) -> bool {
+    let killed_at = store.kill_epoch(&session.id);
+    session.is_live(store.now) && (killed_at == 0 || session.la.saturating_mul(1000) > killed_at)
 }
 
 /// The library's live sessions of user `id`, read without moving them
@@ -68,10 +78,31 @@ pub fn user_sessions(store: &Store, id: &[u8]) -> Vec<(RedisString, StoredSessio
         .into_iter()
         .filter_map(|token| {
             let (_, session) = library.session(&token, false)?;
-            (session.id.as_slice() == id && session.is_live(store.now))
+            (session.id.as_slice() == id && alive(store, &session))
                 .then(|| (store.string(&token), session))
         })
         .collect()
+}
+
+/// The users active after second `after` whom only the library's activity
+/// index counts (`counted` tells whether the module's counts a user): what
+/// the library would add to ACTIVITY for the sessions not yet moved.
+pub fn users_only_in_library(
+    store: &Store,
+    after: i64,
+    counted: impl Fn(&RedisString) -> bool,
+) -> i64 {
+    let Some(library) = Library::of(store) else {
+        return 0;
+    };
+    let active = library.active_users(after);
+    active.iter().filter(|(id, _)| !counted(id)).count() as i64
+}
+
+/// The library's users active after second `after`, most recent first,
+/// with their activity second (SOAPP adds their library sessions).
+pub fn active_users(store: &Store, after: i64) -> Vec<(RedisString, f64)> {
+    Library::of(store).map_or_else(Vec::new, |library| library.active_users(after))
 }
 
 /// Whether a read-only command (SOID) may move sessions in: only where a
@@ -87,7 +118,7 @@ pub fn may_move(ctx: &redis_module::Context) -> bool {
         && !flags.contains(ContextFlags::LUA)
         && !flags.contains(ContextFlags::OOM)
         && !flags.contains(ContextFlags::REPLICATED)
-        && !crate::expiry::writes_paused()
+        && !crate::server::writes_paused()
 }
 
 /// Moves every live session of user `id` in from the library and drops the
@@ -101,7 +132,7 @@ pub fn take_user(store: &Store, id: &[u8]) -> Result<(), RedisError> {
         // An error (the user's index holds another type) comes before any
         // write of that session: the command fails as it would without
         // the import.
-        settle(store, &library, &token, id)?;
+        settle(store, &library, &token, id, None)?;
     }
     Ok(())
 }
@@ -149,15 +180,16 @@ pub fn batch(store: &Store, library: &Library, count: usize) -> Result<Batch, Re
         if entries.is_empty() {
             break;
         }
-        for (token, id) in &entries {
-            match settle(store, library, token, id) {
+        for entry in &entries {
+            let (token, id) = (&entry.token, &entry.id);
+            match settle(store, library, token, id, Some(&entry.member)) {
                 Ok(Settled::Moved) => done.moved += 1,
                 Ok(Settled::Dropped) => done.dropped += 1,
                 Err(problem) => {
                     store.ctx().log_warning(&format!(
                         "import: dropped a session of the library that cannot be moved ({problem})"
                     ));
-                    library.forget(None, token, id);
+                    library.forget(None, token, &[id], Some(&entry.member));
                     done.dropped += 1;
                 }
             }
@@ -187,37 +219,51 @@ pub fn kill_app(store: &Store) -> i64 {
         return 0;
     };
     let mut live = 0;
-    for (token, id) in library.listed(usize::MAX) {
-        let found = library.session(&token, true);
+    for entry in library.listed(usize::MAX) {
+        let found = library.session(&entry.token, true);
+        let mut ids = vec![entry.id.clone()];
         if let Some((_, session)) = &found {
-            if session.id.as_slice() == id.as_slice() && session.is_live(store.now) {
+            if alive(store, session) {
                 live += 1;
                 stats::KILLED.add(1);
-                store.announce(c"sess.killed", &id);
+                store.announce(c"sess.killed", &session.id);
             }
+            ids.push(session.id.as_slice().to_vec());
         }
-        library.forget(found.map(|(key, _)| key), &token, &id);
+        let ids: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
+        library.forget(
+            found.map(|(key, _)| key),
+            &entry.token,
+            &ids,
+            Some(&entry.member),
+        );
     }
     library.forget_app();
     live
 }
 
-/// Moves the library's session `token` of user `id` in if it is live, else
-/// removes it from the library's keys. An error (the module's keys for it
-/// hold other types) comes before any write.
+/// Moves the library's session `token`, listed under user `id` (as the
+/// raw list entry `member`, when it came from the list), in if it is live,
+/// else removes it from the library's keys. The id its hash holds is the
+/// truth: a list entry under another id is stale. An error (the module's
+/// keys for it hold other types) comes before any write.
 fn settle(
     store: &Store,
     library: &Library,
     token: &[u8],
     id: &[u8],
+    member: Option<&[u8]>,
 ) -> Result<Settled, RedisError> {
-    let found = library.session(token, true);
-    match found {
-        Some((key, session)) if session.id.as_slice() == id && session.is_live(store.now) => {
-            move_session(store, library, key, token, session)
+    match library.session(token, true) {
+        Some((key, session)) if alive(store, &session) => {
+            move_session(store, library, key, token, session, &[id], member)
         }
-        other => {
-            library.forget(other.map(|(key, _)| key), token, id);
+        Some((key, session)) => {
+            library.forget(Some(key), token, &[id, session.id.as_slice()], member);
+            Ok(Settled::Dropped)
+        }
+        None => {
+            library.forget(None, token, &[id], member);
             Ok(Settled::Dropped)
         }
     }
@@ -232,6 +278,8 @@ fn move_session(
     from: Key,
     token: &[u8],
     mut session: StoredSession,
+    listed_as: &[&[u8]],
+    member: Option<&[u8]>,
 ) -> Result<Settled, RedisError> {
     let id = session.id.as_slice();
     store.open_index(&store.keys.user_sessions(id), false)?;
@@ -253,13 +301,15 @@ fn move_session(
         store.write_new(&mut target, &session);
         store.index_set(&mut user, &token_string, session.expires_at());
         store.schedule_expiry(&mut expiry, &session.id, session.expires_at());
-        expiry::session_expires(store.ctx(), store.keys.app(), session.expires_at());
+        crate::registry::session_expires(store.ctx(), store.keys.app(), session.expires_at());
         store.record_activity_at(&mut activity, &session.id, session.la);
         stats::IMPORTED.add(1);
     }
     // (A module session of the same token would be one moved before: the
     // library's copy is then only a leftover, dropped.)
-    library.forget(Some(from), token, id);
+    let mut ids = listed_as.to_vec();
+    ids.push(session.id.as_slice());
+    library.forget(Some(from), token, &ids, member);
     Ok(if moved {
         Settled::Moved
     } else {

@@ -1,5 +1,7 @@
 //! The apps the sweeper knows of, per database, with when each next needs
-//! work, and where the last step stopped.
+//! work, and where the last step stopped: the notice board between the
+//! commands, which post what they did (`session_expires`), and the
+//! scheduler, which reads it.
 //!
 //! Kept in memory, not in a Redis key: a global key would live in one
 //! cluster slot and could not list apps that other nodes own. The registry is
@@ -9,6 +11,26 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+
+use redis_module::{Context, NotifyEvent};
+
+use crate::config;
+use crate::keys;
+use crate::server::selected_db;
+
+/// Keyspace-event hook: remembers every app whose expiry or activity index
+/// appears, in whichever database it appears.
+pub fn on_key_event(ctx: &Context, _event: NotifyEvent, _name: &str, key: &[u8]) {
+    if let Some(app) = keys::app_of_index_key(config::prefix(), key) {
+        learn(selected_db(ctx), app);
+    }
+}
+
+/// Tells the sweeper that a session of `app` may expire at `second`, so
+/// that it does not wait for its next planned visit of the app.
+pub fn session_expires(ctx: &Context, app: &[u8], second: i64) {
+    due_by(selected_db(ctx), app, second);
+}
 
 /// A database number and an app name.
 pub type AppRef = (i32, Vec<u8>);

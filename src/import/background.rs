@@ -1,0 +1,140 @@
+//! The import in the background: while `sess.import-namespace` is set, the
+//! scheduler moves the library's sessions in by itself, a bounded batch a
+//! step, on a master that accepts writes and is not out of memory.
+//! `SESS.IMPORT` remains for those who want to drive it.
+//!
+//! The apps to import are found by the keyspace scan, which reports every
+//! library session list `<ns>:<app>:_sessions` it meets (`discover`).
+//! Discovery is complete once two full passes have ended since the
+//! namespace was set (the first may have begun before); from then on,
+//! `INFO sess` says `import_done:1` when no library session remains.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use redis_module::{Context, ContextFlags};
+
+use super::library::Library;
+use crate::config::{IMPORT_BATCH, IMPORT_NAMESPACE};
+use crate::server::select_db;
+use crate::store::Store;
+
+/// The time one step may spend, whatever `import-batch` says (100
+/// sessions, the default, take about 3 ms).
+const STEP_TIME_MS: i64 = 5;
+
+#[derive(Default)]
+struct State {
+    /// The namespace the apps below were found under.
+    namespace: Vec<u8>,
+    /// Scan passes ended since the namespace was set.
+    passes: u32,
+    /// Apps with library sessions (database, app), with how many remain.
+    apps: BTreeMap<(i32, Vec<u8>), i64>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
+    let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(State::default))
+}
+
+/// The namespace's key prefix `<ns>:` while the import is on.
+pub fn prefix() -> Option<Vec<u8>> {
+    if !IMPORT_NAMESPACE.is_set() || crate::server::cluster_mode() {
+        return None;
+    }
+    let mut prefix = IMPORT_NAMESPACE.get();
+    if prefix.is_empty() {
+        return None;
+    }
+    prefix.push(b':');
+    Some(prefix)
+}
+
+/// The app whose library session list `key` is, if it is one.
+pub fn app_of_list<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
+    let app = key.strip_prefix(prefix)?.strip_suffix(b":_sessions")?;
+    crate::args::app(app).ok()
+}
+
+/// The scan met the library's session list of `app` in database `db`.
+pub fn discover(db: i32, app: &[u8]) {
+    with(|s| {
+        s.apps.entry((db, app.to_vec())).or_insert(-1);
+    });
+}
+
+/// A full pass of the keyspace scan has ended.
+pub fn pass_ended() {
+    with(|s| s.passes = s.passes.saturating_add(1));
+}
+
+/// Sessions known to remain in the library's keys (INFO sess).
+pub fn remaining() -> i64 {
+    with(|s| s.apps.values().map(|n| n.max(&0)).sum())
+}
+
+/// Whether the import is on, every app was found and nothing remains.
+pub fn done() -> bool {
+    prefix().is_some() && with(|s| s.passes >= 2 && s.apps.is_empty())
+}
+
+/// One step: a batch of each app found, within the step's time. Returns
+/// true while sessions remain to move.
+pub fn step(ctx: &Context) -> bool {
+    let Some(prefix) = prefix() else {
+        with(|s| *s = State::default());
+        return false;
+    };
+    let apps: Vec<_> = with(|s| {
+        if s.namespace != prefix {
+            *s = State {
+                namespace: prefix,
+                ..State::default()
+            };
+        }
+        s.apps.keys().cloned().collect()
+    });
+    let per_step = IMPORT_BATCH.get().max(0) as usize;
+    if apps.is_empty() || per_step == 0 || ctx.get_flags().contains(ContextFlags::OOM) {
+        return false;
+    }
+    let started = crate::clock::now_millis();
+    let mut more = false;
+    for app in apps {
+        if crate::clock::now_millis() - started >= STEP_TIME_MS {
+            return true;
+        }
+        if !select_db(ctx, app.0) {
+            with(|s| s.apps.remove(&app));
+            continue;
+        }
+        let store = Store::new(ctx, &app.1);
+        let Some(library) = Library::of(&store) else {
+            return false;
+        };
+        let remaining = match super::batch(&store, &library, per_step) {
+            Ok(batch) => batch.remaining,
+            Err(problem) => {
+                // One of the app's own indexes holds another type: the
+                // operator has to look; SESS.IMPORT says the same.
+                ctx.log_warning(&format!(
+                    "import: app {} left alone: {problem}",
+                    String::from_utf8_lossy(&app.1)
+                ));
+                0
+            }
+        };
+        with(|s| {
+            if remaining == 0 {
+                s.apps.remove(&app);
+            } else {
+                s.apps.insert(app, remaining);
+            }
+        });
+        more |= remaining > 0;
+    }
+    more
+}
