@@ -49,6 +49,7 @@ mod info;
 mod inline_vec;
 mod keys;
 mod kill_record;
+mod listing;
 mod panic_hook;
 mod redis_call;
 mod redis_key;
@@ -98,6 +99,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     }
     info::register(ctx);
     command_docs::register(ctx);
+    listing::dirty::subscribe(ctx);
     scheduler::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok

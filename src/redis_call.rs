@@ -41,6 +41,13 @@ impl CallReply {
         kind == raw::REDISMODULE_REPLY_ERROR as i32
     }
 
+    /// Whether the reply is nil (ZRANK of a missing member).
+    pub fn is_null(&self) -> bool {
+        // SAFETY: a live reply.
+        let kind = unsafe { call!(RedisModule_CallReplyType(self.0) or 0) };
+        kind == raw::REDISMODULE_REPLY_NULL as i32
+    }
+
     /// The reply as an integer, 0 if it is none.
     pub fn integer(&self) -> i64 {
         // SAFETY: a live reply; a non-integer reply gives LLONG_MIN, mapped to 0.

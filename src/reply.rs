@@ -22,6 +22,21 @@ impl Reply {
         Reply { ctx: ctx.get_raw() }
     }
 
+    /// Replies through a raw context: the thread-safe context of a blocked
+    /// client, whose replies Redis hands over when it unblocks the client.
+    ///
+    /// # Safety
+    /// `ctx` must stay live while the replies are written.
+    pub unsafe fn raw(ctx: *mut raw::RedisModuleCtx) -> Reply {
+        Reply { ctx }
+    }
+
+    /// An error reply (`text` starts with its code, as `TRYAGAIN ...`).
+    pub fn error(&self, text: &str) {
+        let text = std::ffi::CString::new(text).unwrap_or_default();
+        unsafe { call!(RedisModule_ReplyWithError(self.ctx, text.as_ptr()) or 0) };
+    }
+
     pub fn int(&self, value: i64) {
         // SAFETY (all methods): ctx is the live context of the running command.
         unsafe { call!(RedisModule_ReplyWithLongLong(self.ctx, value) or 0) };
@@ -90,14 +105,6 @@ impl Reply {
         if let Some(d) = view.d {
             self.bulk(b"d");
             self.bulk(d);
-        }
-    }
-
-    /// A list of sessions with their tokens, as SOID and SOAPP return them.
-    pub fn sessions<B: Bytes>(&self, now: i64, found: &[(B, Session<B>)]) {
-        self.array(found.len());
-        for (token, session) in found {
-            self.session(Some(token.bytes()), &View::stored(session, now));
         }
     }
 

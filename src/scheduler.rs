@@ -10,6 +10,10 @@
 //! 4. moves sessions in from redis-sessions' keys (import/background.rs),
 //!    while `sess.import-namespace` is set.
 //!
+//! Before all that, on masters and replicas alike and while writes are
+//! paused, it takes a step of the long listings whose clients wait
+//! (listing/).
+//!
 //! At most `sess.sweep-batch` sessions a step; steps run every
 //! `sess.sweep-interval` ms, or 1 ms apart while a backlog remains, so the
 //! server keeps serving clients between steps. Only a master writes;
@@ -74,16 +78,19 @@ fn step(ctx: &Context) -> bool {
     }
     let budget = SWEEP_BATCH.get().max(1) as usize;
     crate::graves::waiting::abandon_lost(ctx);
+    // Read-only: on replicas and while writes are paused too.
+    let listings = crate::listing::step(ctx);
     if !sweeping {
         prune_registry(ctx, budget);
-        return false;
+        return listings;
     }
     if writes_paused() {
-        return false;
+        return listings;
     }
     stats::SWEEP_STEPS.add(1);
     let now_ms = crate::clock::now_millis();
-    if scan::step(ctx, now_ms, budget) {
+    let discovering = import::discovering();
+    if scan::step(ctx, now_ms, budget, discovering) {
         memory_policy::check(ctx);
         import::pass_ended();
     }
@@ -114,7 +121,7 @@ fn step(ctx: &Context) -> bool {
         }
     }
     registry::resume_at(None);
-    import::step(ctx)
+    import::step(ctx) | listings | discovering
 }
 
 fn has_indexes(store: &Store) -> bool {

@@ -74,28 +74,48 @@ async function populate(client, app, count, users, withData, { first = 0, now = 
 
 // Runs `action` while a second connection PINGs in a loop; returns the
 // action's result, how long it took and the worst PING round trip.
-async function probed(port, action) {
-  const probe = createClient({ socket: { port, host: "127.0.0.1" } });
+// The probe PINGs from a worker thread with its own event loop, so that the
+// main thread parsing a big reply (a listing of 100,000 sessions) is not
+// taken for a stall of the server.
+const PROBE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { createClient } = require("redis");
+(async () => {
+  const probe = createClient({ socket: { port: workerData.port, host: "127.0.0.1" } });
   await probe.connect();
   let running = true;
   let worst = 0;
   let pings = 0;
-  const loop = (async () => {
-    while (running) {
-      const t = process.hrtime.bigint();
-      await probe.ping();
-      worst = Math.max(worst, Number(process.hrtime.bigint() - t) / 1e6);
-      pings++;
-    }
-  })();
+  parentPort.on("message", () => { running = false; });
+  parentPort.postMessage("started");
+  while (running) {
+    const t = process.hrtime.bigint();
+    await probe.ping();
+    worst = Math.max(worst, Number(process.hrtime.bigint() - t) / 1e6);
+    pings++;
+    await new Promise((r) => setImmediate(r));
+  }
+  await probe.quit();
+  parentPort.postMessage({ worst, pings });
+})();
+`;
+
+async function probed(port, action) {
+  const { Worker } = require("node:worker_threads");
+  const worker = new Worker(PROBE, { eval: true, workerData: { port } });
+  const messages = [];
+  let wake = () => {};
+  worker.on("message", (m) => { messages.push(m); wake(); });
+  const next = () => new Promise((r) => { if (messages.length) r(messages.shift()); else wake = () => r(messages.shift()); });
+  await next(); // "started"
   await new Promise((r) => setTimeout(r, 50)); // the loop is running
   const started = process.hrtime.bigint();
   const result = await action();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await new Promise((r) => setTimeout(r, 50));
-  running = false;
-  await loop;
-  await probe.quit();
+  worker.postMessage("stop");
+  const { worst, pings } = await next();
+  await worker.terminate();
   return { result, ms, worst, pings };
 }
 

@@ -4,14 +4,14 @@
 //!
 //! The user's index orders tokens by expiry bound, not by activity, so every
 //! session of the user is read: the work is bounded by the user's sessions,
-//! never by the app's.
+//! never by the app's, and a user with many sessions is read in steps
+//! (listing/), the server serving others meanwhile.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
 use crate::args;
-use crate::redis_key::Key;
-use crate::reply::Reply;
-use crate::store::{Store, StoredSession};
+use crate::listing::{self, Scope};
+use crate::store::Store;
 
 pub struct Soid<'a> {
     app: &'a [u8],
@@ -39,49 +39,10 @@ impl<'a> Soid<'a> {
         }
         let user = store.open_index(&store.keys.user_sessions(self.id), false)?;
         crate::cluster::need_sessions(&store, &user)?;
-        let mut found = Vec::new();
-        collect_live(&store, &user, self.id, i64::MIN, &mut found);
-        if !moved {
-            found.extend(crate::import::user_sessions(&store, self.id));
-        }
-        newest_first(&mut found);
-        found.truncate(self.limit.unwrap_or(usize::MAX));
-        let reply = Reply::new(ctx);
-        reply.sessions(store.now, &found);
-        Ok(reply.done())
+        drop(user);
+        let scope = Scope::User(self.id.to_vec());
+        listing::run(ctx, &store, scope, self.limit, !moved)
     }
-}
-
-/// Adds to `found` the live sessions in a user's index whose last activity
-/// is after `active_after`.
-pub fn collect_live(
-    store: &Store,
-    user: &Key,
-    id: &[u8],
-    active_after: i64,
-    found: &mut Vec<(RedisString, StoredSession)>,
-) {
-    if !crate::graves::index_current(store, id) {
-        return; // the dead index of a KILLALL, not yet freed
-    }
-    for (token, _) in user.zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX) {
-        let Ok(key) = store.open_session(token.as_slice(), false) else {
-            continue;
-        };
-        if let Some(session) = store.read(&key) {
-            if session.id.as_slice() == id && store.is_live(&session) && session.la > active_after {
-                found.push((token, session));
-            }
-        }
-    }
-}
-
-/// Most recently active first; ties by token so the order is stable.
-pub fn newest_first(found: &mut [(RedisString, StoredSession)]) {
-    found.sort_by(|(ta, a), (tb, b)| {
-        b.la.cmp(&a.la)
-            .then_with(|| ta.as_slice().cmp(tb.as_slice()))
-    });
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {

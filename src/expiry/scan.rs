@@ -78,9 +78,10 @@ struct Found {
     apps: Vec<Vec<u8>>,
 }
 
-/// Visits up to `budget` keys of the current database. Returns true when a
-/// full pass over every database has just ended.
-pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
+/// Visits up to `budget` keys of the current database, at most once per
+/// sweep interval unless `hurry`. Returns true when a full pass over every
+/// database has just ended.
+pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
     let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
     let state = guard.get_or_insert_with(|| ScanState {
         db: 0,
@@ -92,7 +93,7 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize) -> bool {
         ended_pass: None,
         skipped: HashSet::new(),
     });
-    if state.cursor.is_null() || now_ms - state.last_step_ms < SWEEP_INTERVAL_MS.get() {
+    if state.cursor.is_null() || (!hurry && now_ms - state.last_step_ms < SWEEP_INTERVAL_MS.get()) {
         return false;
     }
     state.last_step_ms = now_ms;

@@ -76,6 +76,14 @@ pub fn remaining() -> i64 {
     with(|s| s.apps.values().map(|n| n.max(&0)).sum())
 }
 
+/// Whether the apps with library sessions are still being looked for: the
+/// keyspace scan then runs at the backlog's pace, so that the import starts
+/// within a second of the namespace being set rather than a regular pass
+/// later.
+pub fn discovering() -> bool {
+    prefix().is_some() && with(|s| s.passes < 2)
+}
+
 /// Whether the import is on, every app was found and nothing remains.
 pub fn done() -> bool {
     prefix().is_some() && with(|s| s.passes >= 2 && s.apps.is_empty())

@@ -1,0 +1,294 @@
+//! Listings (SOID, SOAPP) that never stall the server, whatever the size of
+//! a user or an app.
+//!
+//! A listing first runs within its command for up to `STEP_MS`; nearly all
+//! end there, atomic as any command. One that does not (a user with 100,000
+//! sessions, a window over a huge app) blocks its client, like a big kill,
+//! and goes on in steps of the scheduler, at most `STEP_MS` each, while the
+//! server serves everyone else. The reply keeps the contract: the sessions
+//! live at the moment of the reply, most recently active first. For that,
+//! every session hash changed while the listing runs is noted
+//! (`dirty.rs`: keyspace events, so a replica's replicated writes count
+//! too) and read again in the last step, with the liveness rule applied
+//! then. A big reply is sorted and written by a thread, off the server's
+//! main thread, into the blocked client's reply buffer.
+//!
+//! Inside MULTI or a script (which cannot block) a listing runs to its end
+//! within the command, as before.
+
+pub mod dirty;
+mod walk;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use redis_module::{raw, Context, RedisError, RedisResult, RedisValue};
+
+use crate::api::call;
+use crate::reply::{Reply, View};
+use crate::server::{select_db, selected_db};
+use crate::store::Store;
+pub use walk::Scope;
+use walk::{most_recent_first, owned, Entry, Walk};
+
+/// Longest a listing holds the server in one go (ms).
+const STEP_MS: i64 = 3;
+/// Replies of more sessions than this are sorted and written by a thread.
+const THREAD_REPLY_FROM: usize = 2000;
+
+/// A listing whose client waits.
+struct Job {
+    client: *mut raw::RedisModuleBlockedClient,
+    db: i32,
+    app: Vec<u8>,
+    walk: Walk,
+    /// Also list the sessions still in the Node library's keys (import/).
+    library: bool,
+    /// Session hashes changed since the listing began (tokens).
+    dirty: HashSet<Vec<u8>>,
+}
+
+// SAFETY: the blocked client handle is only used on the main thread, and
+// by one reply thread once the job has left the list.
+unsafe impl Send for Job {}
+
+static JOBS: Mutex<Vec<Job>> = Mutex::new(Vec::new());
+/// Jobs pending: the event hook does nothing while it is 0.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+fn jobs() -> std::sync::MutexGuard<'static, Vec<Job>> {
+    JOBS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Lists `scope` for the calling command: within the command when it ends
+/// within one step or the client cannot wait, else in steps with the client
+/// blocked.
+pub fn run(
+    ctx: &Context,
+    store: &Store,
+    scope: Scope,
+    limit: Option<usize>,
+    library: bool,
+) -> RedisResult {
+    let mut walk = Walk::new(scope, limit);
+    let can_wait = crate::graves::can_wait(ctx);
+    let deadline = if can_wait {
+        crate::clock::now_millis() + STEP_MS
+    } else {
+        i64::MAX
+    };
+    if walk.run(store, deadline) {
+        let limit = walk.limit;
+        let mut found = finish(store, walk, None, library);
+        most_recent_first(&mut found);
+        found.truncate(limit);
+        let reply = Reply::new(ctx);
+        write_sessions(&reply, store.now, &found);
+        return Ok(reply.done());
+    }
+    // SAFETY: ctx is the command's; no callbacks: the reply is written
+    // through a thread-safe context before the client is unblocked.
+    let client = unsafe {
+        call!(RedisModule_BlockClient(ctx.get_raw(), None, None, None, 0) or std::ptr::null_mut())
+    };
+    if client.is_null() {
+        return Err(RedisError::Str(
+            "ERR could not block the client for a long listing",
+        ));
+    }
+    let mut jobs = jobs();
+    jobs.push(Job {
+        client,
+        db: selected_db(ctx),
+        app: store.keys.app().to_vec(),
+        walk,
+        library,
+        dirty: HashSet::new(),
+    });
+    PENDING.store(jobs.len(), Ordering::Relaxed);
+    Ok(RedisValue::NoReply)
+}
+
+/// One scheduler step of the pending listings, `STEP_MS` in all. Returns
+/// true while some remain.
+pub fn step(ctx: &Context) -> bool {
+    if PENDING.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    let deadline = crate::clock::now_millis() + STEP_MS;
+    let mut job = {
+        let mut jobs = jobs();
+        if jobs.is_empty() {
+            return false;
+        }
+        jobs.remove(0)
+    };
+    let done = select_db(ctx, job.db) && {
+        let store = Store::new(ctx, &job.app);
+        job.walk.run(&store, deadline)
+    };
+    if !done {
+        // Its turn comes again after the others'.
+        let mut jobs = jobs();
+        jobs.push(job);
+        PENDING.store(jobs.len(), Ordering::Relaxed);
+        return true;
+    }
+    let store = Store::new(ctx, &job.app);
+    // Changes noted up to now are all there are: nothing else runs between
+    // here and the snapshot the reply is made of.
+    let dirty = std::mem::take(&mut job.dirty);
+    let settled = crate::cluster::settled(ctx, &job.app);
+    let limit = job.walk.limit;
+    let found = finish(&store, job.walk, Some(dirty), job.library);
+    let answer = Answer {
+        client: job.client,
+        now: store.now,
+        found,
+        limit,
+        settled,
+    };
+    let pending = {
+        let jobs = jobs();
+        PENDING.store(jobs.len(), Ordering::Relaxed);
+        !jobs.is_empty()
+    };
+    if answer.found.len() > THREAD_REPLY_FROM {
+        std::thread::spawn(move || answer.send());
+    } else {
+        answer.send();
+    }
+    pending
+}
+
+/// Notes that the session hash `token` of `app` in database `db` changed.
+pub(crate) fn touched(db: i32, app: &[u8], token: &[u8]) {
+    for job in jobs().iter_mut() {
+        if job.db == db && job.app == app {
+            job.dirty.insert(token.to_vec());
+        }
+    }
+}
+
+/// Whether any listing waits (the event hook's fast test).
+pub(crate) fn any_pending() -> bool {
+    PENDING.load(Ordering::Relaxed) > 0
+}
+
+/// The walk's sessions as they stand now: the changed ones read again, the
+/// liveness rule applied at this instant, and the library's sessions added.
+fn finish(store: &Store, walk: Walk, dirty: Option<HashSet<Vec<u8>>>, library: bool) -> Vec<Entry> {
+    let active_after = walk.active_after();
+    let mut found = walk.found;
+    let scope = walk.scope;
+    if let Some(dirty) = dirty.filter(|d| !d.is_empty()) {
+        found.retain(|e| !dirty.contains(&e.token));
+        let activity = crate::redis_key::Key::open(store.ctx(), &store.keys.activity(), false);
+        for token in dirty {
+            let Ok(key) = store.open_session(&token, false) else {
+                continue;
+            };
+            let Some(session) = store.read(&key) else {
+                continue;
+            };
+            let user_score = match &scope {
+                Scope::User(id) if session.id.as_slice() != id.as_slice() => continue,
+                Scope::User(_) => 0.0,
+                Scope::App { .. } => activity
+                    .zset_score(&session.id)
+                    .unwrap_or(session.la as f64),
+            };
+            if session.la > active_after {
+                found.push(Entry {
+                    user_score,
+                    token,
+                    session: owned(&session),
+                });
+            }
+        }
+    }
+    // Expired or killed since it was read: the rule at this instant.
+    let mut epochs: HashMap<Vec<u8>, i64> = HashMap::new();
+    found.retain(|e| {
+        let epoch = *epochs
+            .entry(e.session.id.clone())
+            .or_insert_with(|| store.kill_epoch(&e.session.id));
+        e.session.is_live(store.now) && !e.session.killed_by(epoch)
+    });
+    if library {
+        add_library(store, &scope, active_after, &mut found);
+    }
+    found
+}
+
+/// The sessions still in the Node library's keys (import/), shown where
+/// they are.
+fn add_library(store: &Store, scope: &Scope, active_after: i64, found: &mut Vec<Entry>) {
+    let users = match scope {
+        Scope::User(id) => vec![(id.clone(), 0.0)],
+        Scope::App { .. } => crate::import::active_users(store, active_after)
+            .into_iter()
+            .map(|(id, score)| (id.as_slice().to_vec(), score))
+            .collect(),
+    };
+    for (id, user_score) in users {
+        for (token, session) in crate::import::user_sessions(store, &id) {
+            if session.la > active_after {
+                found.push(Entry {
+                    user_score,
+                    token: token.as_slice().to_vec(),
+                    session: owned(&session),
+                });
+            }
+        }
+    }
+}
+
+/// The listing reply: the sessions, most recent first, with their tokens.
+fn write_sessions(reply: &Reply, now: i64, found: &[Entry]) {
+    reply.array(found.len());
+    for e in found {
+        reply.session(Some(&e.token), &View::stored(&e.session, now));
+    }
+}
+
+/// The reply of a finished listing to its blocked client, sent from the
+/// main thread or a reply thread.
+struct Answer {
+    client: *mut raw::RedisModuleBlockedClient,
+    now: i64,
+    found: Vec<Entry>,
+    limit: usize,
+    /// False when the app's slot moved meanwhile: the client retries.
+    settled: bool,
+}
+
+// SAFETY: Redis allows a thread-safe context bound to a blocked client,
+// its replies and the unblock from any thread; the sessions are owned.
+unsafe impl Send for Answer {}
+
+impl Answer {
+    fn send(mut self) {
+        // SAFETY: the handle is live until RM_UnblockClient below; the
+        // thread-safe context writes to the blocked client's own reply
+        // buffer, which Redis hands to the client on unblocking.
+        unsafe {
+            let ctx = call!(RedisModule_GetThreadSafeContext(self.client) or std::ptr::null_mut());
+            if !ctx.is_null() {
+                let reply = Reply::raw(ctx);
+                if self.settled {
+                    most_recent_first(&mut self.found);
+                    self.found.truncate(self.limit);
+                    write_sessions(&reply, self.now, &self.found);
+                } else {
+                    reply.error(
+                        "TRYAGAIN the app's slot moved while its sessions were listed; try again",
+                    );
+                }
+                call!(RedisModule_FreeThreadSafeContext(ctx) or ());
+            }
+            call!(RedisModule_UnblockClient(self.client, std::ptr::null_mut()) or 0);
+        }
+    }
+}
