@@ -10,9 +10,8 @@
 //! 4. moves sessions in from redis-sessions' keys (import/background.rs),
 //!    while `sess.import-namespace` is set.
 //!
-//! Before all that, on masters and replicas alike and while writes are
-//! paused, it takes a step of the long listings whose clients wait
-//! (listing/).
+//! (A long listing, whose client waits, is a command's continuation rather
+//! than background work: listing/ steps it on its own timer.)
 //!
 //! At most `sess.sweep-batch` sessions a step; steps run every
 //! `sess.sweep-interval` ms, or 1 ms apart while a backlog remains, so the
@@ -78,14 +77,13 @@ fn step(ctx: &Context) -> bool {
     }
     let budget = SWEEP_BATCH.get().max(1) as usize;
     crate::graves::waiting::abandon_lost(ctx);
-    // Read-only: on replicas and while writes are paused too.
-    let listings = crate::listing::step(ctx);
+
     if !sweeping {
         prune_registry(ctx, budget);
-        return listings;
+        return false;
     }
     if writes_paused() {
-        return listings;
+        return false;
     }
     stats::SWEEP_STEPS.add(1);
     let now_ms = crate::clock::now_millis();
@@ -121,7 +119,7 @@ fn step(ctx: &Context) -> bool {
         }
     }
     registry::resume_at(None);
-    import::step(ctx) | listings | discovering
+    import::step(ctx) | discovering
 }
 
 fn has_indexes(store: &Store) -> bool {

@@ -1,10 +1,10 @@
 //! Listings (SOID, SOAPP) that never stall the server, whatever the size of
 //! a user or an app.
 //!
-//! A listing first runs within its command for up to `STEP_MS`; nearly all
+//! A listing first runs within its command for up to `STEP`; nearly all
 //! end there, atomic as any command. One that does not (a user with 100,000
 //! sessions, a window over a huge app) blocks its client, like a big kill,
-//! and goes on in steps of the scheduler, at most `STEP_MS` each, while the
+//! and goes on in steps on its own timer, at most `STEP` each, while the
 //! server serves everyone else. The reply keeps the contract: the sessions
 //! live at the moment of the reply, most recently active first. For that,
 //! every session hash changed while the listing runs is noted
@@ -22,6 +22,7 @@ mod walk;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use redis_module::{raw, Context, RedisError, RedisResult, RedisValue};
 
@@ -32,8 +33,12 @@ use crate::store::Store;
 pub use walk::Scope;
 use walk::{most_recent_first, owned, Entry, Walk};
 
-/// Longest a listing holds the server in one go (ms).
-const STEP_MS: i64 = 3;
+/// Longest a listing runs within its command: long enough for the usual
+/// SOAPP with LIMIT on a big app to end there, atomic.
+const IN_COMMAND: Duration = Duration::from_millis(4);
+/// Longest one later step holds the server, chunk included; steps come 1 ms
+/// apart on the listing's own timer.
+const STEP: Duration = Duration::from_millis(2);
 /// Replies of more sessions than this are sorted and written by a thread.
 const THREAD_REPLY_FROM: usize = 2000;
 
@@ -73,11 +78,7 @@ pub fn run(
 ) -> RedisResult {
     let mut walk = Walk::new(scope, limit);
     let can_wait = crate::graves::can_wait(ctx);
-    let deadline = if can_wait {
-        crate::clock::now_millis() + STEP_MS
-    } else {
-        i64::MAX
-    };
+    let deadline = can_wait.then(|| Instant::now() + IN_COMMAND);
     if walk.run(store, deadline) {
         let limit = walk.limit;
         let mut found = finish(store, walk, None, library);
@@ -107,16 +108,29 @@ pub fn run(
         dirty: HashSet::new(),
     });
     PENDING.store(jobs.len(), Ordering::Relaxed);
+    if jobs.len() == 1 {
+        // The first job waiting starts the steps; they go on while any wait.
+        ctx.create_timer(GAP, tick, ());
+    }
     Ok(RedisValue::NoReply)
 }
 
-/// One scheduler step of the pending listings, `STEP_MS` in all. Returns
-/// true while some remain.
-pub fn step(ctx: &Context) -> bool {
+/// Time between two steps, for the server to serve others.
+const GAP: Duration = Duration::from_millis(1);
+
+fn tick(ctx: &Context, _: ()) {
+    if step(ctx) {
+        ctx.create_timer(GAP, tick, ());
+    }
+}
+
+/// One step of the pending listings, `STEP` in all. Returns true while
+/// some remain.
+fn step(ctx: &Context) -> bool {
     if PENDING.load(Ordering::Relaxed) == 0 {
         return false;
     }
-    let deadline = crate::clock::now_millis() + STEP_MS;
+    let deadline = Some(Instant::now() + STEP);
     let mut job = {
         let mut jobs = jobs();
         if jobs.is_empty() {
