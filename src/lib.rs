@@ -35,6 +35,7 @@
 mod activity_score;
 mod api;
 mod args;
+mod change_log;
 mod clock;
 mod cluster;
 mod command_docs;
@@ -99,7 +100,6 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     }
     info::register(ctx);
     command_docs::register(ctx);
-    listing::dirty::subscribe(ctx);
     scheduler::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok

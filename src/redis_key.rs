@@ -135,6 +135,11 @@ impl Key {
     /// Announces a change to keyspace-event subscribers, as a built-in command
     /// would.
     pub fn notify(&self, class: NotifyEvent, event: &CStr) {
+        if crate::change_log::on() {
+            // SAFETY: ctx is live.
+            let db = unsafe { call!(RedisModule_GetSelectedDb(self.ctx) or 0) };
+            crate::change_log::note(db, self.name.as_slice());
+        }
         // SAFETY: ctx is live; event is a NUL-terminated constant.
         unsafe {
             call!(RedisModule_NotifyKeyspaceEvent(
@@ -203,6 +208,53 @@ impl Key {
             return None;
         }
         Some(RedisString::from_redis_module_string(self.ctx, value))
+    }
+
+    /// Two fields of a hash by their names as C strings, in one call and
+    /// without a Redis string per name (the fields of `_kills` a GET reads).
+    /// A name holding a NUL byte matches no field.
+    pub fn hash_get_two(&self, a: &[u8], b: &[u8]) -> [Option<RedisString>; 2] {
+        if self.kind != Kind::Hash {
+            return [None, None];
+        }
+        let terminated = |name: &[u8]| -> Option<crate::inline_vec::InlineVec<u8, 160>> {
+            if name.contains(&0) {
+                return None;
+            }
+            let mut c = crate::inline_vec::InlineVec::new(0);
+            c.extend_from_slice(name);
+            c.extend_from_slice(&[0]);
+            Some(c)
+        };
+        let (Some(ca), cb) = (terminated(a), terminated(b)) else {
+            return [None, None];
+        };
+        let mut values: [*mut raw::RedisModuleString; 2] = [std::ptr::null_mut(); 2];
+        // SAFETY: the key is an open hash; with REDISMODULE_HASH_CFIELDS the
+        // variadic list is (C string, out-pointer) pairs followed by NULL;
+        // the values returned are ours to free (see `hash_get`).
+        unsafe {
+            let flags = (raw::REDISMODULE_HASH_NONE | raw::REDISMODULE_HASH_CFIELDS) as c_int;
+            match &cb {
+                Some(cb) => call!(RedisModule_HashGet(
+                    self.ptr,
+                    flags,
+                    ca.as_slice().as_ptr(),
+                    &mut values[0] as *mut *mut raw::RedisModuleString,
+                    cb.as_slice().as_ptr(),
+                    &mut values[1] as *mut *mut raw::RedisModuleString,
+                    END,
+                ) or 0),
+                None => call!(RedisModule_HashGet(
+                    self.ptr,
+                    flags,
+                    ca.as_slice().as_ptr(),
+                    &mut values[0] as *mut *mut raw::RedisModuleString,
+                    END,
+                ) or 0),
+            };
+        }
+        values.map(|v| (!v.is_null()).then(|| RedisString::from_redis_module_string(self.ctx, v)))
     }
 
     /// Sets one hash field, creating the hash when the key is missing.

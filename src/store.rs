@@ -242,14 +242,15 @@ impl<'a> Store<'a> {
         if kills.kind() != Kind::Hash {
             return 0;
         }
-        let epoch = |field: &[u8]| {
-            kills
-                .hash_get(&self.string(field))
-                .and_then(|v| parse_int(v.as_slice()))
-                .filter(|epoch| plausible_epoch(*epoch, self.now_ms))
-                .unwrap_or(0)
-        };
-        epoch(crate::keys::KILL_OF_APP).max(epoch(&crate::keys::kill_of_user(id)))
+        let user_field = crate::keys::kill_of_user(id);
+        kills
+            .hash_get_two(crate::keys::KILL_OF_APP, &user_field)
+            .iter()
+            .flatten()
+            .filter_map(|v| parse_int(v.as_slice()))
+            .filter(|epoch| plausible_epoch(*epoch, self.now_ms))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Writes a new session hash: a created one (its `la` is now) or an

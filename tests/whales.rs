@@ -143,6 +143,34 @@ fn soid_and_soapp_with_limit_of_a_whale_are_exact_too() {
 }
 
 #[test]
+fn a_whale_listing_on_a_replica_sees_the_replicated_changes() {
+    let (master, mut m) = whale_server(Options::default());
+    let replica = common::replica_of(&master, Options::default());
+    assert!(common::in_sync(&mut m, &mut replica.client()));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut on_replica = replica.client();
+    let mut lister = replica.client();
+    lister.send_only(&["SESS.SOID", "big", "user000000000000"]);
+    assert!(common::eventually(10, || blocked_clients(&mut on_replica) == 1));
+    let (used, killed) = (token(31), token(32));
+    assert!(!m.call(&["SESS.GET", "big", &used]).is_nil());
+    assert_eq!(m.call(&["SESS.KILL", "big", &killed]).int(), 1);
+    let created = common::create(&mut m, "big", "user000000000000", &[]);
+    assert!(common::in_sync(&mut m, &mut on_replica));
+    assert_eq!(
+        blocked_clients(&mut on_replica),
+        1,
+        "the listing ended before the changes"
+    );
+    let listed = tokens(&lister.read().unwrap());
+    assert_eq!(listed.len(), WHALE);
+    assert!(!listed.contains(&killed));
+    let mut newest = [used, created];
+    newest.sort();
+    assert_eq!(listed[..2], newest);
+}
+
+#[test]
 fn a_whale_listing_replies_in_resp3_and_on_a_replica() {
     let (master, mut c) = whale_server(Options::default());
     let replica = common::replica_of(&master, Options::default());

@@ -1,22 +1,30 @@
-//! Which session hashes change while a listing runs in steps: a keyspace
-//! event hook, so that the module's own writes, clients' writes and a
-//! replica's replicated writes all count. It costs one atomic load per
-//! event while no listing waits.
+//! Which session hashes change while a listing runs in steps. On a master
+//! every change of a session is the module's own (`Key::notify` records it
+//! in change_log.rs). On a replica the changes arrive as replicated
+//! commands, which only keyspace events reveal: the first long listing on a
+//! replica subscribes this hook (Redis has no way to unsubscribe). The hook
+//! then costs the replica one call per hash or key event, and records
+//! nothing while no listing waits.
 
 use std::os::raw::{c_char, c_int};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use redis_module::{raw, Context, NotifyEvent, RedisString};
+use redis_module::{raw, Context, ContextFlags, NotifyEvent, RedisString};
 
 use crate::api::call;
-use crate::config;
-use crate::keys::{self, Parsed};
 use crate::server::selected_db;
 
-/// Subscribes the hook at load.
-pub fn subscribe(ctx: &Context) {
+static SUBSCRIBED: AtomicBool = AtomicBool::new(false);
+
+/// Makes sure the changes a listing must see are recorded: on a replica,
+/// by subscribing the hook once.
+pub fn watch(ctx: &Context) {
+    if ctx.get_flags().contains(ContextFlags::MASTER) || SUBSCRIBED.swap(true, Ordering::Relaxed) {
+        return;
+    }
     let events =
         NotifyEvent::HASH | NotifyEvent::GENERIC | NotifyEvent::EVICTED | NotifyEvent::EXPIRED;
-    // SAFETY: called from OnLoad with the module's context.
+    // SAFETY: ctx is the command's; the callback lives as long as the module.
     unsafe {
         call!(RedisModule_SubscribeToKeyspaceEvents(ctx.get_raw(), events.bits(), Some(on_event)) or 0)
     };
@@ -28,13 +36,9 @@ extern "C" fn on_event(
     _event: *const c_char,
     key: *mut raw::RedisModuleString,
 ) -> c_int {
-    if !super::any_pending() {
-        return 0;
-    }
-    let name = RedisString::string_as_slice(key);
-    if let Some((app, Parsed::Session(token))) = keys::parse(config::prefix(), name) {
+    if crate::change_log::on() {
         let ctx = Context::new(ctx);
-        super::touched(selected_db(&ctx), app, token);
+        crate::change_log::note(selected_db(&ctx), RedisString::string_as_slice(key));
     }
     0
 }

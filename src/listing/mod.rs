@@ -7,11 +7,12 @@
 //! and goes on in steps on its own timer, at most `STEP` each, while the
 //! server serves everyone else. The reply keeps the contract: the sessions
 //! live at the moment of the reply, most recently active first. For that,
-//! every session hash changed while the listing runs is noted
-//! (`dirty.rs`: keyspace events, so a replica's replicated writes count
-//! too) and read again in the last step, with the liveness rule applied
-//! then. A big reply is sorted and written by a thread, off the server's
-//! main thread, into the blocked client's reply buffer.
+//! every session hash changed while the listing runs is noted (the module's
+//! own writes through change_log.rs; on a replica, the replicated ones
+//! through `dirty.rs`) and read again in the last step, with the liveness
+//! rule applied then; a reply of up to `REREAD_UP_TO` sessions is read
+//! again whole. A big reply is sorted and written by a thread, off the
+//! server's main thread, into the blocked client's reply buffer.
 //!
 //! Inside MULTI or a script (which cannot block) a listing runs to its end
 //! within the command, as before.
@@ -27,6 +28,8 @@ use std::time::{Duration, Instant};
 use redis_module::{raw, Context, RedisError, RedisResult, RedisValue};
 
 use crate::api::call;
+use crate::config;
+use crate::keys::{self, Parsed};
 use crate::reply::{Reply, View};
 use crate::server::{select_db, selected_db};
 use crate::store::Store;
@@ -39,6 +42,10 @@ const IN_COMMAND: Duration = Duration::from_millis(4);
 /// Longest one later step holds the server, chunk included; steps come 1 ms
 /// apart on the listing's own timer.
 const STEP: Duration = Duration::from_millis(2);
+/// Listings of up to this many sessions (a LIMIT's) are read again whole
+/// in their last step (about 1.5 ms), so that even a change no write of the
+/// module made (a client's own DEL) is seen.
+const REREAD_UP_TO: usize = 1000;
 /// Replies of more sessions than this are sorted and written by a thread.
 const THREAD_REPLY_FROM: usize = 2000;
 
@@ -108,6 +115,8 @@ pub fn run(
         dirty: HashSet::new(),
     });
     PENDING.store(jobs.len(), Ordering::Relaxed);
+    crate::change_log::set_readers(jobs.len());
+    dirty::watch(ctx);
     if jobs.len() == 1 {
         // The first job waiting starts the steps; they go on while any wait.
         ctx.create_timer(GAP, tick, ());
@@ -136,6 +145,7 @@ fn step(ctx: &Context) -> bool {
         if jobs.is_empty() {
             return false;
         }
+        note_changes(&mut jobs);
         jobs.remove(0)
     };
     let done = select_db(ctx, job.db) && {
@@ -150,8 +160,8 @@ fn step(ctx: &Context) -> bool {
         return true;
     }
     let store = Store::new(ctx, &job.app);
-    // Changes noted up to now are all there are: nothing else runs between
-    // here and the snapshot the reply is made of.
+    // The changes noted at this step's start are all there are: the walk
+    // only reads, and nothing else runs before the snapshot is taken.
     let dirty = std::mem::take(&mut job.dirty);
     let settled = crate::cluster::settled(ctx, &job.app);
     let limit = job.walk.limit;
@@ -166,6 +176,7 @@ fn step(ctx: &Context) -> bool {
     let pending = {
         let jobs = jobs();
         PENDING.store(jobs.len(), Ordering::Relaxed);
+        crate::change_log::set_readers(jobs.len());
         !jobs.is_empty()
     };
     if answer.found.len() > THREAD_REPLY_FROM {
@@ -176,18 +187,16 @@ fn step(ctx: &Context) -> bool {
     pending
 }
 
-/// Notes that the session hash `token` of `app` in database `db` changed.
-pub(crate) fn touched(db: i32, app: &[u8], token: &[u8]) {
-    for job in jobs().iter_mut() {
-        if job.db == db && job.app == app {
-            job.dirty.insert(token.to_vec());
+/// Gives each job the session hashes of its app changed since the last
+/// step.
+fn note_changes(jobs: &mut [Job]) {
+    for (db, name) in crate::change_log::take() {
+        if let Some((app, Parsed::Session(token))) = keys::parse(config::prefix(), &name) {
+            for job in jobs.iter_mut().filter(|j| j.db == db && j.app == app) {
+                job.dirty.insert(token.to_vec());
+            }
         }
     }
-}
-
-/// Whether any listing waits (the event hook's fast test).
-pub(crate) fn any_pending() -> bool {
-    PENDING.load(Ordering::Relaxed) > 0
 }
 
 /// The walk's sessions as they stand now: the changed ones read again, the
@@ -196,6 +205,12 @@ fn finish(store: &Store, walk: Walk, dirty: Option<HashSet<Vec<u8>>>, library: b
     let active_after = walk.active_after();
     let mut found = walk.found;
     let scope = walk.scope;
+    let dirty = dirty.map(|mut dirty| {
+        if found.len() <= REREAD_UP_TO {
+            dirty.extend(found.iter().map(|e| e.token.clone()));
+        }
+        dirty
+    });
     if let Some(dirty) = dirty.filter(|d| !d.is_empty()) {
         found.retain(|e| !dirty.contains(&e.token));
         let activity = crate::redis_key::Key::open(store.ctx(), &store.keys.activity(), false);
