@@ -21,16 +21,18 @@
 //!    bounded steps: the keyspace scan and expiry (`expiry/`), the freeing of
 //!    big kills (`graves/reaper.rs`), the background import
 //!    (`import/background.rs`).
-//! 4. Services: `expiry/` (sweep of an app, keyspace scan, memory policy),
+//! 4. Services: `listing/` (SOID and SOAPP, in steps on their own timer when
+//!    long), `expiry/` (sweep of an app, keyspace scan, memory policy),
 //!    `graves/` (bury, adopt, wait, reap), `import/` (the Node library's
-//!    layout), `cluster/` (routing filter, slot guard), `kill_record.rs`
-//!    (kill epochs).
+//!    layout, and its background move), `cluster/` (routing filter, slot
+//!    guard), `kill_record.rs` (kill epochs).
 //! 5. `store.rs`: one app's keys: reads, writes with their effects, removal
 //!    loops, and the liveness rule every command and service asks.
 //! 6. Primitives: `registry.rs` (the apps the scheduler knows; commands post
 //!    notices to it), `keys.rs`, `redis_key.rs`, `session.rs`, `data.rs`,
 //!    `args.rs`, `reply.rs`, `config.rs`, `server.rs` (database selection,
-//!    paused writes, cluster mode), `stats.rs`, and the small helpers.
+//!    paused writes, cluster mode), `change_log.rs` (keys written while a
+//!    listing waits), `stats.rs`, and the small helpers.
 
 mod activity_score;
 mod api;

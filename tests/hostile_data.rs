@@ -29,10 +29,8 @@ fn now(c: &mut Client) -> i64 {
     server_now(c) as i64
 }
 
-/// A session in the library's layout: its hash, and its entries in the
-/// app's session list and the user's set. `la` and `ttl` as given.
-fn library_session(c: &mut Client, token: &str, id: &str, la: &str, ttl: &str) {
-    let la_score = la.parse::<f64>().unwrap_or(0.0).to_string();
+/// A session hash in the library's layout, in none of its lists.
+fn library_hash(c: &mut Client, token: &str, id: &str, la: &str, ttl: &str) {
     c.call(&[
         "HSET",
         &format!("rs:shop:{token}"),
@@ -49,6 +47,13 @@ fn library_session(c: &mut Client, token: &str, id: &str, la: &str, ttl: &str) {
         "ttl",
         ttl,
     ]);
+}
+
+/// A session in the library's layout: its hash, and its entries in the
+/// app's session list and the user's set. `la` and `ttl` as given.
+fn library_session(c: &mut Client, token: &str, id: &str, la: &str, ttl: &str) {
+    let la_score = la.parse::<f64>().unwrap_or(0.0).to_string();
+    library_hash(c, token, id, la, ttl);
     c.call(&[
         "ZADD",
         "rs:shop:_sessions",
@@ -84,22 +89,7 @@ fn a_library_token_that_names_an_index_never_crashes_the_server() {
     let good = token(1);
     library_session(&mut c, &good, "bob", &now, "3600");
     // The review's reproduction: a "token" that is the module's expiry index.
-    c.call(&[
-        "HSET",
-        "rs:shop:_expiry",
-        "id",
-        "bob",
-        "r",
-        "1",
-        "w",
-        "1",
-        "ip",
-        "1.1.1.1",
-        "la",
-        &now,
-        "ttl",
-        "3600",
-    ]);
+    library_hash(&mut c, "_expiry", "bob", &now, "3600");
     c.call(&["ZADD", "rs:shop:_sessions", &now, "_expiry:bob"]);
 
     assert_eq!(import(&mut c, "100"), (1, 1, 0));
@@ -474,22 +464,7 @@ fn a_library_session_its_indexes_missed_stays_killed() {
     let now = now(&mut c).to_string();
     // Not in the library's set of bob: KILLSOID moves nothing of it.
     let unlisted = token(1);
-    c.call(&[
-        "HSET",
-        &format!("rs:shop:{unlisted}"),
-        "id",
-        "bob",
-        "r",
-        "1",
-        "w",
-        "1",
-        "ip",
-        "x",
-        "la",
-        &now,
-        "ttl",
-        "3600",
-    ]);
+    library_hash(&mut c, &unlisted, "bob", &now, "3600");
     c.call(&[
         "ZADD",
         "rs:shop:_sessions",
@@ -502,22 +477,7 @@ fn a_library_session_its_indexes_missed_stays_killed() {
     assert_eq!(c.call(&["SESS.PEEK", "shop", &unlisted]), Reply::Nil);
     // In no list of the library at all: KILLALL does not reach it.
     let hidden = token(2);
-    c.call(&[
-        "HSET",
-        &format!("rs:shop:{hidden}"),
-        "id",
-        "carol",
-        "r",
-        "1",
-        "w",
-        "1",
-        "ip",
-        "x",
-        "la",
-        &now,
-        "ttl",
-        "3600",
-    ]);
+    library_hash(&mut c, &hidden, "carol", &now, "3600");
     c.call(&["SESS.KILLALL", "shop"]);
     assert_eq!(c.call(&["SESS.GET", "shop", &hidden]), Reply::Nil);
     assert_eq!(c.call(&["SESS.SOID", "shop", "carol"]).array().len(), 0);
@@ -529,22 +489,7 @@ fn malformed_library_list_entries_are_dropped_once_and_the_import_ends() {
     let mut c = server.client();
     let now = now(&mut c).to_string();
     let (listed_without_id, other) = (token(1), token(2));
-    c.call(&[
-        "HSET",
-        &format!("rs:shop:{listed_without_id}"),
-        "id",
-        "bob",
-        "r",
-        "1",
-        "w",
-        "1",
-        "ip",
-        "x",
-        "la",
-        &now,
-        "ttl",
-        "3600",
-    ]);
+    library_hash(&mut c, &listed_without_id, "bob", &now, "3600");
     c.call(&[
         "ZADD",
         "rs:shop:_sessions",

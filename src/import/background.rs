@@ -14,8 +14,9 @@ use std::sync::Mutex;
 
 use redis_module::{Context, ContextFlags};
 
+pub use super::library::prefix;
 use super::library::Library;
-use crate::config::{IMPORT_BATCH, IMPORT_NAMESPACE};
+use crate::config::IMPORT_BATCH;
 use crate::server::select_db;
 use crate::store::Store;
 
@@ -38,19 +39,6 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 fn with<T>(f: impl FnOnce(&mut State) -> T) -> T {
     let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
     f(guard.get_or_insert_with(State::default))
-}
-
-/// The namespace's key prefix `<ns>:` while the import is on.
-pub fn prefix() -> Option<Vec<u8>> {
-    if !IMPORT_NAMESPACE.is_set() || crate::server::cluster_mode() {
-        return None;
-    }
-    let mut prefix = IMPORT_NAMESPACE.get();
-    if prefix.is_empty() {
-        return None;
-    }
-    prefix.push(b':');
-    Some(prefix)
 }
 
 /// The app whose library session list `key` is, if it is one.

@@ -17,14 +17,7 @@ impl<'s, 'a> Library<'s, 'a> {
     /// The library's keys for the store's app, or None while the import is
     /// off (no namespace set, or a cluster).
     pub fn of(store: &'s Store<'a>) -> Option<Library<'s, 'a>> {
-        if !IMPORT_NAMESPACE.is_set() || crate::cluster::enabled() {
-            return None;
-        }
-        let mut namespace = IMPORT_NAMESPACE.get();
-        if namespace.is_empty() {
-            return None;
-        }
-        namespace.push(b':');
+        let namespace = prefix()?;
         Some(Library { store, namespace })
     }
 
@@ -174,6 +167,20 @@ impl<'s, 'a> Library<'s, 'a> {
                 .index_remove(&mut key, &self.store.string(member));
         }
     }
+}
+
+/// The namespace's key prefix `<ns>:` while the import is on (a namespace
+/// set, and no cluster).
+pub fn prefix() -> Option<Vec<u8>> {
+    if !IMPORT_NAMESPACE.is_set() || crate::server::cluster_mode() {
+        return None;
+    }
+    let mut prefix = IMPORT_NAMESPACE.get();
+    if prefix.is_empty() {
+        return None;
+    }
+    prefix.push(b':');
+    Some(prefix)
 }
 
 /// One entry of the library's session list of an app.
