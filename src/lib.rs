@@ -102,6 +102,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     }
     info::register(ctx);
     command_docs::register(ctx);
+    listing::subscribe(ctx);
     scheduler::start(ctx);
     ctx.log_notice(&format!("ready: {}", config::describe()));
     Status::Ok

@@ -205,3 +205,55 @@ fn activity_and_soapp_answer_as_the_library_would_while_the_background_moves_eve
     assert_eq!(c.call(&["ZCARD", "rs:SESSIONS"]).int(), 0);
     let _ = seen_partway; // how far each check came depends on the machine's speed
 }
+
+#[test]
+fn the_background_keeps_the_activity_of_users_whose_library_session_expired() {
+    let server = Server::start();
+    let mut c = server.client();
+    let now = server_now(&mut c) as i64;
+    // Expired 10 seconds ago, active 20 seconds ago.
+    write_library(&mut c, &[(token(1), "zed".into(), now - 20)]);
+    c.call(&["HSET", &format!("rs:shop:{}", token(1)), "ttl", "10"]);
+    c.call(&["CONFIG", "SET", "sess.import-namespace", "rs"]);
+    assert_eq!(c.call(&["SESS.ACTIVITY", "shop", "100"]).int(), 1);
+    assert!(eventually(20, || info_field(&mut c, "sess_import_done") == 1));
+    assert!(keys(&mut c).iter().all(|k| !k.starts_with("rs:shop:")));
+    assert_eq!(
+        c.call(&["SESS.ACTIVITY", "shop", "100"]).int(),
+        1,
+        "still counted, as the module's own"
+    );
+}
+
+#[test]
+fn with_the_background_off_info_counts_what_remains_and_is_never_done() {
+    let server = Server::with(common::Options::default().module_arg("import-batch", "0"));
+    let mut c = server.client();
+    let now = server_now(&mut c) as i64;
+    let library: Vec<_> = (0..10)
+        .map(|n| (token(n), format!("u{n}"), now - 5))
+        .collect();
+    write_library(&mut c, &library);
+    c.call(&["CONFIG", "SET", "sess.import-namespace", "rs"]);
+    assert!(eventually(20, || info_field(
+        &mut c,
+        "sess_import_remaining"
+    ) == 10));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(info_field(&mut c, "sess_import_done"), 0);
+    assert_eq!(
+        c.call(&["ZCARD", "rs:shop:_sessions"]).int(),
+        10,
+        "nothing moved"
+    );
+    // A leftover library copy of a session the module has is listed once.
+    assert!(!c.call(&["SESS.GET", "shop", &token(3)]).is_nil());
+    write_library(&mut c, &[(token(3), "u3".into(), now - 5)]);
+    let listed = soapp(&mut c, 100, None);
+    assert_eq!(
+        listed.iter().filter(|t| **t == token(3)).count(),
+        1,
+        "{listed:?}"
+    );
+    assert_eq!(listed.len(), 10);
+}

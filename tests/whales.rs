@@ -191,3 +191,89 @@ fn a_whale_listing_replies_in_resp3_and_on_a_replica() {
     ]);
     assert_eq!(tokens(&replies[2].array()[0]), [token(0)]);
 }
+
+#[test]
+fn soapp_lists_every_session_of_a_user_who_became_active_while_it_ran() {
+    let server = Server::start();
+    let mut c = server.client();
+    let now = (server_now(&mut c) as i64).to_string();
+    let script = include_str!("../bench/populate.lua");
+    // 1,000 users of 50 sessions, user u last active u seconds ago.
+    let done = c.call(&[
+        "EVAL", script, "0", "wide", PREFIX, "0", "49999", "1000", &now, "0", "3600",
+    ]);
+    assert_eq!(done.int(), 50_000);
+    let mut lister = server.client();
+    lister.send_only(&["SESS.SOAPP", "wide", "3600"]);
+    assert!(common::eventually(10, || blocked_clients(&mut c) == 1));
+    // The least recently active user, last in the walk's order, becomes
+    // the most recent: the walk has passed that point of the index.
+    assert!(!c.call(&["SESS.GET", "wide", &token(999)]).is_nil());
+    assert_eq!(
+        blocked_clients(&mut c),
+        1,
+        "the listing ended before the change"
+    );
+    let listed = tokens(&lister.read().unwrap());
+    assert_eq!(listed.len(), 50_000);
+    assert_eq!(listed[0], token(999));
+    let of_user999 = listed.iter().filter(|t| t.ends_with("999")).count();
+    assert_eq!(of_user999, 50, "every session of the user");
+}
+
+#[test]
+fn a_limit_listing_whose_kept_sessions_are_killed_meanwhile_still_fills_its_limit() {
+    let (server, mut c) = whale_server(Options::default());
+    let mut lister = server.client();
+    lister.send_only(&["SESS.SOID", "big", "user000000000000", "LIMIT", "3"]);
+    assert!(common::eventually(10, || blocked_clients(&mut c) == 1));
+    for n in 0..6 {
+        assert_eq!(c.call(&["SESS.KILL", "big", &token(n)]).int(), 1);
+    }
+    assert_eq!(
+        blocked_clients(&mut c),
+        1,
+        "the listing ended before the kills"
+    );
+    assert_eq!(
+        tokens(&lister.read().unwrap()),
+        [token(6), token(7), token(8)]
+    );
+}
+
+#[test]
+fn a_listing_sees_a_session_deleted_by_hand_and_a_flushed_database() {
+    let (server, mut c) = whale_server(Options::default());
+    // LIMIT 600 keeps up to 1,200 sessions, all read again at the end.
+    let mut lister = server.client();
+    lister.send_only(&["SESS.SOID", "big", "user000000000000", "LIMIT", "600"]);
+    assert!(common::eventually(10, || blocked_clients(&mut c) == 1));
+    c.call(&["DEL", &format!("rs:{{big}}:{}", token(0))]);
+    let listed = tokens(&lister.read().unwrap());
+    assert_eq!(listed.len(), 600);
+    assert_eq!(
+        listed[0],
+        token(1),
+        "the session deleted by hand is left out"
+    );
+
+    lister.send_only(&["SESS.SOID", "big", "user000000000000"]);
+    assert!(common::eventually(10, || blocked_clients(&mut c) == 1));
+    c.call(&["FLUSHALL"]);
+    assert!(tokens(&lister.read().unwrap()).is_empty());
+}
+
+#[test]
+fn a_listing_whose_client_leaves_stops_and_frees_its_memory() {
+    let (server, mut c) = whale_server(Options::default());
+    for _ in 0..4 {
+        let mut lister = server.client();
+        lister.send_only(&["SESS.SOID", "big", "user000000000000"]);
+        assert!(common::eventually(10, || blocked_clients(&mut c) == 1));
+        drop(lister);
+        assert!(common::eventually(10, || blocked_clients(&mut c) == 0));
+    }
+    assert!(c.call(&["PING"]).is_simple("PONG"));
+    let answered = c.call(&["SESS.SOID", "big", "user000000000000", "LIMIT", "1"]);
+    assert_eq!(tokens(&answered), [token(0)]);
+}

@@ -26,9 +26,8 @@ impl<'a> KillAll<'a> {
         let store = Store::new(ctx, self.app);
         crate::cluster::settle(&store)?;
         kill_record::check(&store)?;
-        let mut activity = store.open_index(&store.keys.activity(), true)?;
-        let mut expiry = store.open_index(&store.keys.expiry(), true)?;
-
+        store.open_index(&store.keys.activity(), false)?;
+        let expiry = store.open_index(&store.keys.expiry(), false)?;
         if more_than_direct(&store, &expiry) && graves::can_wait(ctx) {
             drop(expiry);
             let member = graves::bury(&store, &store.keys.expiry(), None, store.now)?;
@@ -36,12 +35,18 @@ impl<'a> KillAll<'a> {
             // this one, so before it is recorded.
             let library = crate::import::kill_app(&store);
             kill_record::record(&store, None);
+            // (Opened after the library's removal, which may write to it.)
+            let mut activity = store.open_index(&store.keys.activity(), true)?;
             store.unlink(&mut activity);
             graves::waiting::wait(&store, &member);
             graves::waiting::count(&store, &member, library);
             return Ok(RedisValue::NoReply);
         }
+        drop(expiry);
         let mut removed = crate::import::kill_app(&store);
+        // (Opened after the library's removal, which may write to them.)
+        let mut activity = store.open_index(&store.keys.activity(), true)?;
+        let mut expiry = store.open_index(&store.keys.expiry(), true)?;
         // Final for every session of the app created before now, whether
         // an index still lists it or not (kill_record.rs).
         kill_record::record(&store, None);

@@ -30,8 +30,15 @@ struct State {
     namespace: Vec<u8>,
     /// Scan passes ended since the namespace was set.
     passes: u32,
-    /// Apps with library sessions (database, app), with how many remain.
+    /// Whether the scan found library apps in its current pass, and in the
+    /// last one it ended.
+    found_in_pass: bool,
+    found_in_last_pass: bool,
+    /// Apps with library sessions (database, app), with how many remain
+    /// (-1: not counted yet).
     apps: BTreeMap<(i32, Vec<u8>), i64>,
+    /// Apps left alone: one of their own indexes holds another type.
+    stuck: BTreeMap<(i32, Vec<u8>), ()>,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -50,13 +57,17 @@ pub fn app_of_list<'k>(prefix: &[u8], key: &'k [u8]) -> Option<&'k [u8]> {
 /// The scan met the library's session list of `app` in database `db`.
 pub fn discover(db: i32, app: &[u8]) {
     with(|s| {
+        s.found_in_pass = true;
         s.apps.entry((db, app.to_vec())).or_insert(-1);
     });
 }
 
 /// A full pass of the keyspace scan has ended.
 pub fn pass_ended() {
-    with(|s| s.passes = s.passes.saturating_add(1));
+    with(|s| {
+        s.passes = s.passes.saturating_add(1);
+        s.found_in_last_pass = std::mem::take(&mut s.found_in_pass);
+    });
 }
 
 /// Sessions known to remain in the library's keys (INFO sess).
@@ -64,17 +75,22 @@ pub fn remaining() -> i64 {
     with(|s| s.apps.values().map(|n| n.max(&0)).sum())
 }
 
-/// Whether the apps with library sessions are still being looked for: the
+/// Whether the import is still looking for or moving library sessions: the
 /// keyspace scan then runs at the backlog's pace, so that the import starts
-/// within a second of the namespace being set rather than a regular pass
-/// later.
+/// within a second of the namespace being set, and `done` follows within a
+/// second of the last move, rather than a regular pass later.
 pub fn discovering() -> bool {
-    prefix().is_some() && with(|s| s.passes < 2)
+    let moving = IMPORT_BATCH.get() > 0;
+    prefix().is_some()
+        && with(|s| s.passes < 2 || (moving && (s.found_in_last_pass || !s.apps.is_empty())))
 }
 
-/// Whether the import is on, every app was found and nothing remains.
+/// Whether the import is on, has nothing left to move, and the last full
+/// pass of the keyspace scan found no library session list: no library
+/// session remains (unless the Node library, still running somewhere,
+/// writes new ones).
 pub fn done() -> bool {
-    prefix().is_some() && with(|s| s.passes >= 2 && s.apps.is_empty())
+    prefix().is_some() && with(|s| s.passes >= 2 && s.apps.is_empty() && !s.found_in_last_pass)
 }
 
 /// One step: a batch of each app found, within the step's time. Returns
@@ -94,9 +110,8 @@ pub fn step(ctx: &Context) -> bool {
         s.apps.keys().cloned().collect()
     });
     let per_step = IMPORT_BATCH.get().max(0) as usize;
-    if apps.is_empty() || per_step == 0 || ctx.get_flags().contains(ContextFlags::OOM) {
-        return false;
-    }
+    // Out of memory or turned off: the apps are only counted.
+    let moving = per_step > 0 && !ctx.get_flags().contains(ContextFlags::OOM);
     let started = crate::clock::now_millis();
     let mut more = false;
     for app in apps {
@@ -111,16 +126,22 @@ pub fn step(ctx: &Context) -> bool {
         let Some(library) = Library::of(&store) else {
             return false;
         };
-        let remaining = match super::batch(&store, &library, per_step) {
-            Ok(batch) => batch.remaining,
-            Err(problem) => {
-                // One of the app's own indexes holds another type: the
-                // operator has to look; SESS.IMPORT says the same.
-                ctx.log_warning(&format!(
-                    "import: app {} left alone: {problem}",
-                    String::from_utf8_lossy(&app.1)
-                ));
-                0
+        let stuck = with(|s| s.stuck.contains_key(&app));
+        let remaining = if !moving || stuck {
+            library.remaining() as i64
+        } else {
+            match super::batch(&store, &library, per_step) {
+                Ok(batch) => batch.remaining,
+                Err(problem) => {
+                    // One of the app's own indexes holds another type: the
+                    // operator has to look; SESS.IMPORT says the same.
+                    ctx.log_warning(&format!(
+                        "import: app {} left alone: {problem}",
+                        String::from_utf8_lossy(&app.1)
+                    ));
+                    with(|s| s.stuck.insert(app.clone(), ()));
+                    library.remaining() as i64
+                }
             }
         };
         with(|s| {
@@ -130,7 +151,7 @@ pub fn step(ctx: &Context) -> bool {
                 s.apps.insert(app, remaining);
             }
         });
-        more |= remaining > 0;
+        more |= moving && !stuck && remaining > 0;
     }
     more
 }

@@ -145,7 +145,28 @@ impl<'s, 'a> Library<'s, 'a> {
             store.replicate(c"SREM", &[user.inner, store.string(token).inner]);
         }
         if Key::open(store.ctx(), user.as_slice(), false).kind() == Kind::Empty {
+            self.keep_activity(id);
             self.remove_member(&self.users_key(), id);
+        }
+    }
+
+    /// Carries the user's last activity from the library's activity index
+    /// to the module's before the user leaves the library's: ACTIVITY keeps
+    /// counting a user whose last library session expired, as it does for
+    /// the module's own sessions.
+    fn keep_activity(&self, id: &[u8]) {
+        let store = self.store;
+        let library_users = Key::open(store.ctx(), &self.users_key(), false);
+        let Some(score) = library_users.zset_score(&store.string(id)) else {
+            return;
+        };
+        let second = score.floor();
+        // A second no session could have had is no activity to keep.
+        if !(0.0..=(store.now + crate::args::MAX_SECONDS) as f64).contains(&second) {
+            return;
+        }
+        if let Ok(mut activity) = store.open_index(&store.keys.activity(), true) {
+            store.record_activity_at(&mut activity, &store.string(id), second as i64);
         }
     }
 

@@ -77,6 +77,13 @@ pub fn user_sessions(store: &Store, id: &[u8]) -> Vec<(RedisString, StoredSessio
         .user_tokens(id)
         .into_iter()
         .filter_map(|token| {
+            // A copy of a session the module already has is a leftover.
+            let moved = store
+                .open_session(&token, false)
+                .map_or(true, |key| key.kind() != Kind::Empty);
+            if moved {
+                return None;
+            }
             let (_, session) = library.session(&token, false)?;
             (session.id.as_slice() == id && alive(store, &session))
                 .then(|| (store.string(&token), session))

@@ -42,10 +42,11 @@ const IN_COMMAND: Duration = Duration::from_millis(4);
 /// Longest one later step holds the server, chunk included; steps come 1 ms
 /// apart on the listing's own timer.
 const STEP: Duration = Duration::from_millis(2);
-/// Listings of up to this many sessions (a LIMIT's) are read again whole
-/// in their last step (about 1.5 ms), so that even a change no write of the
-/// module made (a client's own DEL) is seen.
-const REREAD_UP_TO: usize = 1000;
+/// Listings of up to this many sessions found (a LIMIT of up to 1,000
+/// keeps at most twice as many) are read again whole in their last step
+/// (about 3 ms), so that even a change no write of the module made (a
+/// client's own DEL) is seen.
+const REREAD_UP_TO: usize = 2000;
 /// Replies of more sessions than this are sorted and written by a thread.
 const THREAD_REPLY_FROM: usize = 2000;
 
@@ -59,6 +60,10 @@ struct Job {
     library: bool,
     /// Session hashes changed since the listing began (tokens).
     dirty: HashSet<Vec<u8>>,
+    /// Its client disconnected.
+    gone: bool,
+    /// Its database was flushed or swapped: the walk starts again.
+    restart: bool,
 }
 
 // SAFETY: the blocked client handle is only used on the main thread, and
@@ -88,14 +93,21 @@ pub fn run(
     let deadline = can_wait.then(|| Instant::now() + IN_COMMAND);
     if walk.run(store, deadline) {
         let limit = walk.limit;
-        let mut found = finish(store, walk, None, library);
+        let mut found = finish(store, &mut walk, None, library);
         most_recent_first(&mut found);
         found.truncate(limit);
         let reply = Reply::new(ctx);
         write_sessions(&reply, store.now, &found);
         return Ok(reply.done());
     }
-    // SAFETY: ctx is the command's; no callbacks: the reply is written
+    let mut jobs = jobs();
+    if jobs.len() >= MAX_WAITING {
+        // Each holds its sessions in memory until it replies.
+        return Err(RedisError::Str(
+            "ERR too many long listings are running (8): try again in a moment",
+        ));
+    }
+    // SAFETY: ctx is the command's; no reply callback: the reply is written
     // through a thread-safe context before the client is unblocked.
     let client = unsafe {
         call!(RedisModule_BlockClient(ctx.get_raw(), None, None, None, 0) or std::ptr::null_mut())
@@ -105,7 +117,8 @@ pub fn run(
             "ERR could not block the client for a long listing",
         ));
     }
-    let mut jobs = jobs();
+    // SAFETY: a live handle; the callback only marks the job.
+    unsafe { call!(RedisModule_SetDisconnectCallback(client, Some(on_disconnect)) or ()) };
     jobs.push(Job {
         client,
         db: selected_db(ctx),
@@ -113,6 +126,8 @@ pub fn run(
         walk,
         library,
         dirty: HashSet::new(),
+        gone: false,
+        restart: false,
     });
     PENDING.store(jobs.len(), Ordering::Relaxed);
     crate::change_log::set_readers(jobs.len());
@@ -122,6 +137,68 @@ pub fn run(
         ctx.create_timer(GAP, tick, ());
     }
     Ok(RedisValue::NoReply)
+}
+
+/// Most listings waiting at once: each holds the sessions it found (about
+/// 300 bytes each, so some 30 MB for a user of 100,000) until it replies.
+const MAX_WAITING: usize = 8;
+
+/// A waiting client disconnected: its listing stops at its next step
+/// (Redis wants the handle unblocked after this callback, not in it).
+extern "C" fn on_disconnect(
+    _ctx: *mut raw::RedisModuleCtx,
+    client: *mut raw::RedisModuleBlockedClient,
+) {
+    for job in jobs().iter_mut().filter(|j| j.client == client) {
+        job.gone = true;
+    }
+}
+
+/// Subscribes to FLUSHALL, FLUSHDB and SWAPDB at load: a listing whose
+/// database changed wholesale starts again.
+pub fn subscribe(ctx: &Context) {
+    for id in [
+        raw::REDISMODULE_EVENT_FLUSHDB,
+        raw::REDISMODULE_EVENT_SWAPDB,
+    ] {
+        let event = raw::RedisModuleEvent { id, dataver: 1 };
+        // SAFETY: subscribing during load with a callback that lives as long
+        // as the module.
+        unsafe {
+            call!(RedisModule_SubscribeToServerEvent(ctx.get_raw(), event, Some(on_server_event)) or 0)
+        };
+    }
+}
+
+extern "C" fn on_server_event(
+    _ctx: *mut raw::RedisModuleCtx,
+    event: raw::RedisModuleEvent,
+    _subevent: u64,
+    data: *mut std::ffi::c_void,
+) {
+    if data.is_null() || !any_pending() {
+        return;
+    }
+    // SAFETY: Redis passes the info struct of the event's kind.
+    let touched: Vec<i32> = unsafe {
+        if event.id == raw::REDISMODULE_EVENT_FLUSHDB {
+            vec![(*(data as *const raw::RedisModuleFlushInfoV1)).dbnum]
+        } else {
+            let swap = &*(data as *const raw::RedisModuleSwapDbInfoV1);
+            vec![swap.dbnum_first, swap.dbnum_second]
+        }
+    };
+    for job in jobs().iter_mut() {
+        // (dbnum -1: FLUSHALL.)
+        if touched.iter().any(|db| *db == -1 || *db == job.db) {
+            job.restart = true;
+        }
+    }
+}
+
+/// Whether any listing waits.
+fn any_pending() -> bool {
+    PENDING.load(Ordering::Relaxed) > 0
 }
 
 /// Time between two steps, for the server to serve others.
@@ -148,43 +225,94 @@ fn step(ctx: &Context) -> bool {
         note_changes(&mut jobs);
         jobs.remove(0)
     };
-    let done = select_db(ctx, job.db) && {
-        let store = Store::new(ctx, &job.app);
-        job.walk.run(&store, deadline)
-    };
-    if !done {
-        // Its turn comes again after the others'.
-        let mut jobs = jobs();
-        jobs.push(job);
-        PENDING.store(jobs.len(), Ordering::Relaxed);
-        return true;
+    if job.gone {
+        // Its client disconnected: nobody to answer; the handle is freed.
+        // SAFETY: the blocked client handle is live until this call.
+        unsafe { call!(RedisModule_UnblockClient(job.client, std::ptr::null_mut()) or 0) };
+        return count_pending();
     }
-    let store = Store::new(ctx, &job.app);
+    if job.restart {
+        // Its database was flushed or swapped: what it read is gone.
+        job.walk.restart(false);
+        job.dirty.clear();
+        job.restart = false;
+    }
+    if !select_db(ctx, job.db) {
+        job.gone = true;
+        return put_back(job);
+    }
+    let app = job.app.clone();
+    let store = Store::new(ctx, &app);
+    if !job.walk.run(&store, deadline) || revisit_active_users(&store, &mut job) {
+        return put_back(job);
+    }
     // The changes noted at this step's start are all there are: the walk
     // only reads, and nothing else runs before the snapshot is taken.
-    let dirty = std::mem::take(&mut job.dirty);
-    let settled = crate::cluster::settled(ctx, &job.app);
-    let limit = job.walk.limit;
-    let found = finish(&store, job.walk, Some(dirty), job.library);
+    let found = finish(&store, &mut job.walk, Some(&job.dirty), job.library);
+    if found.len() < job.walk.limit && job.walk.trimmed {
+        // Sessions it kept were killed meanwhile, and it had dropped the
+        // ones that now come next: once more, keeping every session.
+        job.walk.restart(true);
+        job.dirty.clear();
+        return put_back(job);
+    }
     let answer = Answer {
         client: job.client,
         now: store.now,
         found,
-        limit,
-        settled,
+        limit: job.walk.limit,
+        settled: crate::cluster::settled(ctx, &app),
     };
-    let pending = {
-        let jobs = jobs();
-        PENDING.store(jobs.len(), Ordering::Relaxed);
-        crate::change_log::set_readers(jobs.len());
-        !jobs.is_empty()
-    };
+    let pending = count_pending();
     if answer.found.len() > THREAD_REPLY_FROM {
         std::thread::spawn(move || answer.send());
     } else {
         answer.send();
     }
     pending
+}
+
+/// Puts a job back in the queue: its turn comes again after the others'.
+fn put_back(job: Job) -> bool {
+    let mut jobs = jobs();
+    jobs.push(job);
+    PENDING.store(jobs.len(), Ordering::Relaxed);
+    true
+}
+
+/// Updates the count of waiting listings; true while any wait.
+fn count_pending() -> bool {
+    let jobs = jobs();
+    PENDING.store(jobs.len(), Ordering::Relaxed);
+    crate::change_log::set_readers(jobs.len());
+    !jobs.is_empty()
+}
+
+/// SOAPP: the users of the sessions changed meanwhile that the walk has
+/// not visited (a user not yet reached became active, a new user signed
+/// in) are visited too. True when that gives the walk more to do.
+fn revisit_active_users(store: &Store, job: &mut Job) -> bool {
+    let Scope::App { active_after } = job.walk.scope else {
+        return false;
+    };
+    let activity = crate::redis_key::Key::open(store.ctx(), &store.keys.activity(), false);
+    let mut more = false;
+    for token in &job.dirty {
+        let Some(session) = store
+            .open_session(token, false)
+            .ok()
+            .and_then(|key| store.read(&key))
+        else {
+            continue;
+        };
+        if session.la > active_after {
+            let score = activity
+                .zset_score(&session.id)
+                .unwrap_or(session.la as f64);
+            more |= job.walk.revisit(session.id.as_slice(), score);
+        }
+    }
+    more
 }
 
 /// Gives each job the session hashes of its app changed since the last
@@ -201,11 +329,17 @@ fn note_changes(jobs: &mut [Job]) {
 
 /// The walk's sessions as they stand now: the changed ones read again, the
 /// liveness rule applied at this instant, and the library's sessions added.
-fn finish(store: &Store, walk: Walk, dirty: Option<HashSet<Vec<u8>>>, library: bool) -> Vec<Entry> {
+fn finish(
+    store: &Store,
+    walk: &mut Walk,
+    dirty: Option<&HashSet<Vec<u8>>>,
+    library: bool,
+) -> Vec<Entry> {
     let active_after = walk.active_after();
-    let mut found = walk.found;
-    let scope = walk.scope;
-    let dirty = dirty.map(|mut dirty| {
+    let mut found = std::mem::take(&mut walk.found);
+    let scope = &walk.scope;
+    let dirty = dirty.map(|dirty| {
+        let mut dirty = dirty.clone();
         if found.len() <= REREAD_UP_TO {
             dirty.extend(found.iter().map(|e| e.token.clone()));
         }
@@ -221,7 +355,7 @@ fn finish(store: &Store, walk: Walk, dirty: Option<HashSet<Vec<u8>>>, library: b
             let Some(session) = store.read(&key) else {
                 continue;
             };
-            let user_score = match &scope {
+            let user_score = match scope {
                 Scope::User(id) if session.id.as_slice() != id.as_slice() => continue,
                 Scope::User(_) => 0.0,
                 Scope::App { .. } => activity
@@ -246,14 +380,22 @@ fn finish(store: &Store, walk: Walk, dirty: Option<HashSet<Vec<u8>>>, library: b
         e.session.is_live(store.now) && !e.session.killed_by(epoch)
     });
     if library {
-        add_library(store, &scope, active_after, &mut found);
+        add_library(store, scope, active_after, walk.limit, &mut found);
     }
     found
 }
 
 /// The sessions still in the Node library's keys (import/), shown where
-/// they are.
-fn add_library(store: &Store, scope: &Scope, active_after: i64, found: &mut Vec<Entry>) {
+/// they are. With a LIMIT, the library's users are visited most recent
+/// first and the visit stops, as the walk's does, at the first user whose
+/// sessions can no longer enter the reply.
+fn add_library(
+    store: &Store,
+    scope: &Scope,
+    active_after: i64,
+    limit: usize,
+    found: &mut Vec<Entry>,
+) {
     let users = match scope {
         Scope::User(id) => vec![(id.clone(), 0.0)],
         Scope::App { .. } => crate::import::active_users(store, active_after)
@@ -261,7 +403,15 @@ fn add_library(store: &Store, scope: &Scope, active_after: i64, found: &mut Vec<
             .map(|(id, score)| (id.as_slice().to_vec(), score))
             .collect(),
     };
+    let mut kth: Option<i64> = None;
+    if found.len() >= limit {
+        most_recent_first(found);
+        kth = found.get(limit - 1).map(|e| e.session.la);
+    }
     for (id, user_score) in users {
+        if kth.is_some_and(|la| (user_score.floor() as i64) < la) {
+            break;
+        }
         for (token, session) in crate::import::user_sessions(store, &id) {
             if session.la > active_after {
                 found.push(Entry {
@@ -270,6 +420,11 @@ fn add_library(store: &Store, scope: &Scope, active_after: i64, found: &mut Vec<
                     session: owned(&session),
                 });
             }
+        }
+        if found.len() >= limit.saturating_mul(2) {
+            most_recent_first(found);
+            found.truncate(limit);
+            kth = found.last().map(|e| e.session.la);
         }
     }
 }

@@ -54,6 +54,15 @@ pub struct Walk {
     kth: Option<(i64, f64)>,
     /// Every token read so far.
     seen: HashSet<[u8; TOKEN_LEN]>,
+    /// SOAPP: the users whose sessions were read or are being read.
+    visited: HashSet<Vec<u8>>,
+    /// SOAPP: users to read who became active above where the walk of the
+    /// activity index stands (id, activity score).
+    queue: Vec<(Vec<u8>, f64)>,
+    /// Whether entries beyond twice the limit are dropped as the walk goes
+    /// (memory bounded by the limit), and whether any were.
+    trimming: bool,
+    pub trimmed: bool,
 }
 
 struct Reading {
@@ -81,7 +90,34 @@ impl Walk {
             found: Vec::new(),
             kth: None,
             seen: HashSet::new(),
+            visited: HashSet::new(),
+            queue: Vec::new(),
+            trimming: true,
+            trimmed: false,
         }
+    }
+
+    /// The same walk from the start; `keep_all`: keeping every entry (after
+    /// sessions it kept were killed meanwhile, the ones it had dropped are
+    /// needed).
+    pub fn restart(&mut self, keep_all: bool) {
+        let scope = std::mem::replace(&mut self.scope, Scope::App { active_after: 0 });
+        let limit = (self.limit != usize::MAX).then_some(self.limit);
+        *self = Walk::new(scope, limit);
+        self.trimming = !keep_all;
+    }
+
+    /// SOAPP: user `id` became active (activity `score`) while the walk ran;
+    /// unless already visited, its sessions are read too. True when the
+    /// walk has more to do.
+    pub fn revisit(&mut self, id: &[u8], score: f64) -> bool {
+        if !matches!(self.scope, Scope::App { .. }) || self.visited.contains(id) {
+            return false;
+        }
+        self.visited.insert(id.to_vec());
+        self.queue.push((id.to_vec(), score));
+        self.done = false;
+        true
     }
 
     /// The oldest last activity a session listed may have, exclusive.
@@ -113,20 +149,31 @@ impl Walk {
         let Scope::App { active_after } = self.scope else {
             return false; // SOID: its one user is read
         };
+        if let Some((id, user_score)) = self.queue.pop() {
+            self.reading = Some(Reading {
+                id,
+                user_score,
+                after: None,
+            });
+            return true;
+        }
         let Ok(activity) = store.open_index(&store.keys.activity(), false) else {
             return false;
         };
         let max = self.users_after.as_ref().map_or(f64::INFINITY, |(s, _)| *s);
         let mut next = None;
+        let visited = &self.visited;
         activity.zset_visit_highest((active_after + 1) as f64, max, |id, score| {
-            let seen = self
+            let passed = self
                 .users_after
                 .as_ref()
                 .is_some_and(|(s, m)| score == *s && id.as_slice() >= m.as_slice());
-            if !seen {
+            // (A user read already, through `revisit`, is passed over.)
+            if !passed && !visited.contains(id.as_slice()) {
                 next = Some((id, score));
+                return false;
             }
-            seen
+            true
         });
         let Some((id, score)) = next else {
             return false;
@@ -140,6 +187,7 @@ impl Walk {
         }
         let id = id.as_slice().to_vec();
         self.users_after = Some((score, id.clone()));
+        self.visited.insert(id.clone());
         self.reading = Some(Reading {
             id,
             user_score: score,
@@ -205,10 +253,12 @@ impl Walk {
     /// Keeps no more than twice `limit` entries, the most recent.
     fn trim(&mut self) {
         let limit = self.limit;
-        if self.found.len() >= limit
+        if self.trimming
+            && self.found.len() >= limit
             && (self.kth.is_none() || self.found.len() >= limit.saturating_mul(2))
         {
             most_recent_first(&mut self.found);
+            self.trimmed |= self.found.len() > limit;
             self.found.truncate(limit);
             self.kth = self.found.last().map(|e| (e.session.la, e.user_score));
         }
