@@ -216,3 +216,71 @@ fn atomic_slot_migration_moves_an_app_under_traffic() {
     );
     assert!(keys_in_slot(&nodes[b], slot) > 1000);
 }
+
+#[test]
+fn a_kill_while_the_kill_record_has_moved_answers_tryagain_and_the_move_completes() {
+    let (nodes, app, slot) = cluster_with_app();
+    let a = owner_of(&nodes, 0);
+    let b = owner_of(&nodes, 8000);
+    let (mut ca, mut cb) = (nodes[a].client(), nodes[b].client());
+    for id in ["alice", "bob"] {
+        let created = ca.call(&["SESS.CREATE", &app, id, "10.0.0.1"]);
+        assert!(!created.is_error(), "{created:?}");
+    }
+    assert_eq!(ca.call(&["SESS.KILLSOID", &app, "alice"]).int(), 1);
+    let kills = format!("rs:{{{app}}}:_kills");
+    assert_eq!(ca.call(&["EXISTS", &kills]).int(), 1);
+
+    let s = slot.to_string();
+    let (id_a, id_b) = (node_id(&nodes[a]), node_id(&nodes[b]));
+    assert_eq!(
+        cb.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &id_a])
+            .text(),
+        "OK"
+    );
+    assert_eq!(
+        ca.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &id_b])
+            .text(),
+        "OK"
+    );
+    let port = nodes[b].port.to_string();
+    let moved = ca.call(&[
+        "MIGRATE",
+        "127.0.0.1",
+        &port,
+        "",
+        "0",
+        "5000",
+        "KEYS",
+        &kills,
+    ]);
+    assert!(moved.is_simple("OK"), "{moved:?}");
+
+    // Writing a new record here would collide with the moved one.
+    let refused = ca.call(&["SESS.KILLSOID", &app, "bob"]);
+    assert!(refused.err().starts_with("TRYAGAIN"), "{refused:?}");
+    let left_here = ca.call(&["CLUSTER", "GETKEYSINSLOT", &s, "1000"]).strings();
+    assert!(!left_here.contains(&kills), "{left_here:?}");
+
+    loop {
+        let keys: Vec<String> = ca
+            .call(&["CLUSTER", "GETKEYSINSLOT", &s, "100"])
+            .array()
+            .iter()
+            .map(|k| k.text())
+            .collect();
+        if keys.is_empty() {
+            break;
+        }
+        let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+        args.extend(keys.iter().map(String::as_str));
+        let reply = ca.call(&args);
+        assert!(reply.is_simple("OK"), "MIGRATE failed: {reply:?}");
+    }
+    for node in &nodes {
+        node.client()
+            .call(&["CLUSTER", "SETSLOT", &s, "NODE", &id_b]);
+    }
+    assert_eq!(cb.call(&["SESS.KILLSOID", &app, "bob"]).int(), 1);
+    assert_eq!(keys_in_slot(&nodes[a], slot), 0);
+}

@@ -37,13 +37,18 @@ impl<'a> KillSoid<'a> {
         if !graves::index_current(&store, self.id) {
             // A dead index a KILLALL left to be freed: nothing live in it,
             // but a session its index lost may be alive somewhere.
+            crate::cluster::settle(&store)?;
             kill_record::record(&store, Some(self.id));
             return Ok(RedisValue::Integer(0));
         }
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
-        crate::cluster::need(&store, [&user, &activity, &expiry])?;
+        // The kill record is written too: created here while the slot moves,
+        // it would collide with the one already moved (MIGRATE: BUSYKEY).
+        let kills = crate::redis_key::Key::open(ctx, &store.keys.kills(), false);
+        crate::cluster::need(&store, [&user, &activity, &expiry, &kills])?;
+        drop(kills);
         let id = store.string(self.id);
         // Kept only when it is a live session of this very user.
         let keep = self.except.filter(|token| {
