@@ -330,10 +330,7 @@ impl<'a> Store<'a> {
     /// one KILLSOID EXCEPT spares).
     pub fn spare(&self, key: &mut Key, killed_at: i64) {
         let epoch = self.int(killed_at.saturating_add(1));
-        let mut effect = Effect::new(key);
-        effect.set(key, &EPOCH, &epoch);
-        key.notify(NotifyEvent::HASH, c"hset");
-        self.replicate(c"HSET", effect.args());
+        self.hash_write(key, &[(&self.string(EPOCH.bytes()), &epoch)]);
     }
 
     /// Sets fields of a hash (not a session: see `write_new`), replicated
@@ -530,25 +527,38 @@ impl<'a> Store<'a> {
     }
 
     /// Puts the user in the expiry index at the earliest bound of their
-    /// sessions, or takes them out when they have none left.
-    pub fn reschedule_user(&self, expiry: &mut Key, user: &Key, id: &RedisString) {
+    /// sessions, or takes them out when they have none left. Returns the
+    /// second it scheduled.
+    pub fn reschedule_user(&self, expiry: &mut Key, user: &Key, id: &RedisString) -> Option<i64> {
         match user.zset_first() {
-            None => self.index_remove(expiry, id),
-            Some((_, next)) => self.index_set(expiry, id, self.plausible_bound(next)),
+            None => {
+                self.index_remove(expiry, id);
+                None
+            }
+            Some((_, next)) => {
+                let at = self.plausible_bound(next);
+                self.index_set(expiry, id, at);
+                Some(at)
+            }
         }
     }
 
     /// An expiry bound read from an index, as the second to visit it: one
-    /// no session could have (below 0, beyond the longest ttl from now,
-    /// infinite: written by hand) means now, so the sweeper checks the
-    /// entry at once instead of never.
+    /// no session could have (below 0, beyond `latest_bound`, infinite:
+    /// written by hand) means now, so the sweeper checks the entry at once
+    /// instead of never.
     fn plausible_bound(&self, bound: f64) -> i64 {
-        let latest = (self.now + 2 * crate::args::MAX_SECONDS) as f64;
-        if (0.0..=latest).contains(&bound) {
+        if (0.0..=self.latest_bound()).contains(&bound) {
             bound as i64
         } else {
             self.now
         }
+    }
+
+    /// The latest expiry bound a session could have now: its longest ttl
+    /// from now, with room to spare.
+    pub fn latest_bound(&self) -> f64 {
+        (self.now + 2 * crate::args::MAX_SECONDS) as f64
     }
 
     /// Lowers the user's entry in the expiry index to `expires_at` if that is

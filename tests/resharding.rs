@@ -42,6 +42,34 @@ fn cluster_with_app() -> (Vec<Server>, String, i64) {
     (nodes, app, slot)
 }
 
+/// The first step of a legacy move of `slot` from `from` to `to`, as
+/// `redis-cli --cluster reshard` takes it: IMPORTING on the target, then
+/// MIGRATING on the source.
+fn start_move(from: &Server, to: &Server, slot: &str) {
+    let (id_from, id_to) = (node_id(from), node_id(to));
+    let importing = to
+        .client()
+        .call(&["CLUSTER", "SETSLOT", slot, "IMPORTING", &id_from]);
+    assert_eq!(importing.text(), "OK");
+    let migrating = from
+        .client()
+        .call(&["CLUSTER", "SETSLOT", slot, "MIGRATING", &id_to]);
+    assert_eq!(migrating.text(), "OK");
+}
+
+/// MIGRATEs `keys` from the node of `from` to the node listening on `port`.
+fn migrate(from: &mut common::Client, port: &str, keys: &[String]) -> Reply {
+    let mut args = vec!["MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"];
+    args.extend(keys.iter().map(String::as_str));
+    from.call(&args)
+}
+
+/// Up to `count` keys of `slot` still on the node of `from`.
+fn keys_left(from: &mut common::Client, slot: &str, count: &str) -> Vec<String> {
+    from.call(&["CLUSTER", "GETKEYSINSLOT", slot, count])
+        .strings()
+}
+
 #[test]
 fn an_app_moves_twice_under_traffic_without_a_wrong_answer_or_a_lost_write() {
     let (nodes, app, slot) = cluster_with_app();
@@ -54,35 +82,18 @@ fn an_app_moves_twice_under_traffic_without_a_wrong_answer_or_a_lost_write() {
 
     // Move 1, A -> B, step by step as redis-cli does, slowly.
     thread::sleep(Duration::from_millis(500));
-    let (id_a, id_b, id_c) = (node_id(&nodes[a]), node_id(&nodes[b]), node_id(&nodes[c]));
+    let (id_b, id_c) = (node_id(&nodes[b]), node_id(&nodes[c]));
     let s = slot.to_string();
     let mut ca = nodes[a].client();
-    let mut cb = nodes[b].client();
-    assert_eq!(
-        cb.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &id_a])
-            .text(),
-        "OK"
-    );
-    assert_eq!(
-        ca.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &id_b])
-            .text(),
-        "OK"
-    );
+    start_move(&nodes[a], &nodes[b], &s);
+    let port = nodes[b].port.to_string();
     let mut batches = 0;
     loop {
-        let keys: Vec<String> = ca
-            .call(&["CLUSTER", "GETKEYSINSLOT", &s, "10"])
-            .array()
-            .iter()
-            .map(|k| k.text())
-            .collect();
+        let keys = keys_left(&mut ca, &s, "10");
         if keys.is_empty() {
             break;
         }
-        let port = nodes[b].port.to_string();
-        let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
-        args.extend(keys.iter().map(String::as_str));
-        let reply = ca.call(&args);
+        let reply = migrate(&mut ca, &port, &keys);
         assert!(
             matches!(&reply, Reply::Simple(s) if s == "OK" || s == "NOKEY"),
             "MIGRATE failed after {batches} batches: {reply:?}"
@@ -232,51 +243,26 @@ fn a_kill_while_the_kill_record_has_moved_answers_tryagain_and_the_move_complete
     assert_eq!(ca.call(&["EXISTS", &kills]).int(), 1);
 
     let s = slot.to_string();
-    let (id_a, id_b) = (node_id(&nodes[a]), node_id(&nodes[b]));
-    assert_eq!(
-        cb.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &id_a])
-            .text(),
-        "OK"
-    );
-    assert_eq!(
-        ca.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &id_b])
-            .text(),
-        "OK"
-    );
+    start_move(&nodes[a], &nodes[b], &s);
     let port = nodes[b].port.to_string();
-    let moved = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &port,
-        "",
-        "0",
-        "5000",
-        "KEYS",
-        &kills,
-    ]);
+    let moved = migrate(&mut ca, &port, std::slice::from_ref(&kills));
     assert!(moved.is_simple("OK"), "{moved:?}");
 
     // Writing a new record here would collide with the moved one.
     let refused = ca.call(&["SESS.KILLSOID", &app, "bob"]);
     assert!(refused.err().starts_with("TRYAGAIN"), "{refused:?}");
-    let left_here = ca.call(&["CLUSTER", "GETKEYSINSLOT", &s, "1000"]).strings();
+    let left_here = keys_left(&mut ca, &s, "1000");
     assert!(!left_here.contains(&kills), "{left_here:?}");
 
     loop {
-        let keys: Vec<String> = ca
-            .call(&["CLUSTER", "GETKEYSINSLOT", &s, "100"])
-            .array()
-            .iter()
-            .map(|k| k.text())
-            .collect();
+        let keys = keys_left(&mut ca, &s, "100");
         if keys.is_empty() {
             break;
         }
-        let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
-        args.extend(keys.iter().map(String::as_str));
-        let reply = ca.call(&args);
+        let reply = migrate(&mut ca, &port, &keys);
         assert!(reply.is_simple("OK"), "MIGRATE failed: {reply:?}");
     }
+    let id_b = node_id(&nodes[b]);
     for node in &nodes {
         node.client()
             .call(&["CLUSTER", "SETSLOT", &s, "NODE", &id_b]);

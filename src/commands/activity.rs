@@ -52,7 +52,10 @@ impl<'a> Activity<'a> {
                 .zset_score(id)
                 .is_some_and(|score| score.floor() as i64 > after)
         };
-        let library_only = crate::import::users_only_in_library(&store, after, in_window);
+        let library_only = crate::import::active_users(&store, after)
+            .iter()
+            .filter(|(id, _)| !in_window(id))
+            .count() as i64;
         Ok(RedisValue::Integer(counted + library_only))
     }
 }

@@ -273,9 +273,8 @@ fn check_index(store: &Store, app: &[u8], id: &[u8]) -> bool {
     if !crate::cluster::settled(store.ctx(), app) {
         return false;
     }
-    store.reschedule_user(&mut expiry, &user, &id);
-    if let Some((_, bound)) = user.zset_first() {
-        registry::session_expires(store.ctx(), app, bound as i64);
+    if let Some(at) = store.reschedule_user(&mut expiry, &user, &id) {
+        registry::session_expires(store.ctx(), app, at);
     }
     true
 }

@@ -77,8 +77,7 @@ fn sweep_user(store: &Store, expiry: &mut Key, id: &RedisString, budget: usize) 
     let mut due = user.zset_range(f64::NEG_INFINITY, store.now as f64, budget.max(1));
     if due.is_empty() {
         // Bounds no session could have (written by hand): due at once.
-        let latest = (store.now + 2 * crate::args::MAX_SECONDS) as f64;
-        due = user.zset_range(latest.next_up(), f64::INFINITY, budget.max(1));
+        due = user.zset_range(store.latest_bound().next_up(), f64::INFINITY, budget.max(1));
     }
     for (token, _) in &due {
         check_session(store, &mut user, token, id.as_slice());

@@ -91,23 +91,9 @@ pub fn user_sessions(store: &Store, id: &[u8]) -> Vec<(RedisString, StoredSessio
         .collect()
 }
 
-/// The users active after second `after` whom only the library's activity
-/// index counts (`counted` tells whether the module's counts a user): what
-/// the library would add to ACTIVITY for the sessions not yet moved.
-pub fn users_only_in_library(
-    store: &Store,
-    after: i64,
-    counted: impl Fn(&RedisString) -> bool,
-) -> i64 {
-    let Some(library) = Library::of(store) else {
-        return 0;
-    };
-    let active = library.active_users(after);
-    active.iter().filter(|(id, _)| !counted(id)).count() as i64
-}
-
 /// The library's users active after second `after`, most recent first,
-/// with their activity second (SOAPP adds their library sessions).
+/// with their activity second (ACTIVITY counts those the module does not,
+/// SOAPP adds their library sessions).
 pub fn active_users(store: &Store, after: i64) -> Vec<(RedisString, f64)> {
     Library::of(store).map_or_else(Vec::new, |library| library.active_users(after))
 }

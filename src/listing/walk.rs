@@ -198,6 +198,7 @@ impl Walk {
 
     /// Reads the next chunk of the current user's index.
     fn read_chunk(&mut self, store: &Store) {
+        let active_after = self.active_after();
         let Some(reading) = &mut self.reading else {
             return;
         };
@@ -219,10 +220,6 @@ impl Walk {
                     Some((score, token)) => chunk_after(store, &user, *score, token),
                 }
             };
-        let active_after = match self.scope {
-            Scope::User(_) => i64::MIN,
-            Scope::App { active_after } => active_after,
-        };
         let killed_at = store.kill_epoch(&reading.id);
         for (token, _) in &chunk {
             // Read once: an entry the sweeper re-scored after it was read
