@@ -6,7 +6,8 @@
 
 use redis_module::RedisError;
 
-use crate::error::invalid;
+use crate::error::{invalid, syntax};
+use crate::reply::Format;
 
 /// Shortest and longest ttl or dt a client may ask for, in seconds.
 pub const MIN_SECONDS: i64 = 10;
@@ -95,12 +96,29 @@ pub fn import_count(raw: &[u8]) -> Result<usize, RedisError> {
         .ok_or_else(|| invalid("count", "expected an integer from 1 to 100000"))
 }
 
-/// The optional `LIMIT count` that ends a listing's arguments.
-pub fn listing_limit(rest: &[&[u8]]) -> Result<Option<usize>, RedisError> {
+/// A listing's options (SOID, SOAPP): `LIMIT count` and `JSON`, in any
+/// order, each at most once.
+pub fn listing_options(rest: &[&[u8]]) -> Result<(Option<usize>, Format), RedisError> {
+    let (mut limit_found, mut format) = (None, Format::Map);
+    let mut options = rest.iter();
+    while let Some(option) = options.next() {
+        if option.eq_ignore_ascii_case(b"LIMIT") && limit_found.is_none() {
+            limit_found = Some(limit(options.next().ok_or_else(syntax)?)?);
+        } else if option.eq_ignore_ascii_case(b"JSON") && format == Format::Map {
+            format = Format::Json;
+        } else {
+            return Err(syntax());
+        }
+    }
+    Ok((limit_found, format))
+}
+
+/// The reply format of GET and PEEK: nothing, or the word `JSON`.
+pub fn format_word(rest: &[&[u8]]) -> Result<Format, RedisError> {
     match rest {
-        [] => Ok(None),
-        [option, count] if option.eq_ignore_ascii_case(b"LIMIT") => limit(count).map(Some),
-        _ => Err(crate::error::syntax()),
+        [] => Ok(Format::Map),
+        [word] if word.eq_ignore_ascii_case(b"JSON") => Ok(Format::Json),
+        _ => Err(syntax()),
     }
 }
 

@@ -41,7 +41,7 @@ const SINCE: &str = "1.0.0";
 
 use Arg::{Flag, Integer, Key, Option as Opt, Text};
 
-const DOCS: [Doc; 12] = [
+const DOCS: [Doc; 13] = [
     Doc {
         name: "sess.create",
         summary: "Creates a session and returns its token",
@@ -56,31 +56,44 @@ const DOCS: [Doc; 12] = [
             Flag("NORESAVE"),
             Opt("MAXAGE", "seconds", Kind::Integer),
             Opt("MAXSESSIONS", "n", Kind::Integer),
+            Opt("TOKEN", "token", Kind::Text),
         ],
     },
     Doc {
         name: "sess.get",
-        summary: "Returns a session and records the read",
+        summary: "Returns a session and records the read (JSON: as one JSON text)",
         complexity: "O(log N) with N the app's users",
-        args: &[Key("app"), Text("token")],
+        args: &[Key("app"), Text("token"), Flag("JSON")],
     },
     Doc {
         name: "sess.peek",
         summary: "Returns a session as SESS.GET would, changing nothing",
         complexity: "O(1)",
-        args: &[Key("app"), Text("token")],
+        args: &[Key("app"), Text("token"), Flag("JSON")],
     },
     Doc {
         name: "sess.set",
-        summary: "Merges JSON data into a session and returns it",
+        summary: "Merges JSON data into a session (TTL: and sets its idle ttl) and returns it",
         complexity: "O(M + log N) with M the data size and N the app's users",
-        args: &[Key("app"), Text("token"), Text("json")],
+        args: &[
+            Key("app"),
+            Text("token"),
+            Text("json"),
+            Opt("TTL", "ttl", Kind::Integer),
+            Flag("JSON"),
+        ],
     },
     Doc {
         name: "sess.rotate",
         summary: "Gives a session a new token; the old one dies at once",
         complexity: "O(log N) with N the app's users",
         args: &[Key("app"), Text("token")],
+    },
+    Doc {
+        name: "sess.assign",
+        summary: "Gives a live session to another user id (login or logout that keeps the session)",
+        complexity: "O(log N) with N the app's users",
+        args: &[Key("app"), Text("token"), Text("id")],
     },
     Doc {
         name: "sess.kill",
@@ -104,13 +117,23 @@ const DOCS: [Doc; 12] = [
         name: "sess.soid",
         summary: "Lists a user's live sessions, most recently active first",
         complexity: "O(S log S) with S the user's sessions (LIMIT bounds the reply, not the work)",
-        args: &[Key("app"), Text("id"), Opt("LIMIT", "count", Kind::Integer)],
+        args: &[
+            Key("app"),
+            Text("id"),
+            Opt("LIMIT", "count", Kind::Integer),
+            Flag("JSON"),
+        ],
     },
     Doc {
         name: "sess.soapp",
         summary: "Lists an app's sessions active within dt seconds",
         complexity: "O(U + S log S) with U the users and S the sessions active in the window; with LIMIT, U and S count only the most recent users needed to fill it",
-        args: &[Key("app"), Integer("dt"), Opt("LIMIT", "count", Kind::Integer)],
+        args: &[
+            Key("app"),
+            Integer("dt"),
+            Opt("LIMIT", "count", Kind::Integer),
+            Flag("JSON"),
+        ],
     },
     Doc {
         name: "sess.import",

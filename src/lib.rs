@@ -30,7 +30,7 @@
 //!    loops, and the liveness rule every command and service asks.
 //! 6. Primitives: `registry.rs` (the apps the scheduler knows; commands post
 //!    notices to it), `keys.rs`, `redis_key.rs`, `session.rs`, `data.rs`,
-//!    `args.rs`, `reply.rs`, `config.rs`, `server.rs` (database selection,
+//!    `args.rs`, `reply.rs` (with `view.rs`, `session_json.rs`), `config.rs`, `server.rs` (database selection,
 //!    paused writes, cluster mode), `change_log.rs` (keys written while a
 //!    listing waits), `stats.rs`, and the small helpers.
 
@@ -63,14 +63,16 @@ mod scheduler;
 mod server;
 mod server_info;
 mod session;
+mod session_json;
 mod stats;
 mod store;
 mod text_setting;
 mod token;
+mod view;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 
-use commands::{activity, create, get, kill, killall, killsoid, peek, rotate, set, soapp, soid};
+use commands::{activity, assign, create, get, kill, killall, killsoid, peek, rotate, set, soapp, soid};
 
 // Unit tests run outside Redis, where the Redis allocator does not exist.
 #[cfg(not(test))]
@@ -127,6 +129,7 @@ redis_module! {
         ["sess.peek",     peek::command,     "readonly fast",         1, 1, 1, ""],
         ["sess.set",      set::command,      "write deny-oom fast",   1, 1, 1, ""],
         ["sess.rotate",   rotate::command,   "write deny-oom fast",   1, 1, 1, ""],
+        ["sess.assign",   assign::command,   "write fast",            1, 1, 1, ""],
         ["sess.kill",     kill::command,     "write fast",            1, 1, 1, ""],
         ["sess.killall",  killall::command,  "write",                 1, 1, 1, ""],
         ["sess.killsoid", killsoid::command, "write",                 1, 1, 1, ""],

@@ -10,7 +10,17 @@ use std::os::raw::c_long;
 use redis_module::{raw, Context, RedisValue};
 
 use crate::api::call;
-use crate::session::{Bytes, Session};
+use crate::session::Bytes;
+use crate::session_json;
+pub use crate::view::View;
+
+/// How a session is replied: a map (RESP2: the flat field/value array), or
+/// with the `JSON` option word one bulk string of JSON (session_json.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Map,
+    Json,
+}
 
 /// Where replies go.
 pub struct Reply {
@@ -69,8 +79,16 @@ impl Reply {
         }
     }
 
+    /// One session in the `format` the client asked for.
+    pub fn session<B: Bytes>(&self, format: Format, token: Option<&[u8]>, view: &View<'_, B>) {
+        match format {
+            Format::Map => self.session_map(token, view),
+            Format::Json => self.bulk(&session_json::render(token, view)),
+        }
+    }
+
     /// One session: `[token] id r w ttl idle ip [no_resave] [maxage] [d]`.
-    pub fn session<B: Bytes>(&self, token: Option<&[u8]>, view: &View<'_, B>) {
+    fn session_map<B: Bytes>(&self, token: Option<&[u8]>, view: &View<'_, B>) {
         let s = view.session;
         let fields = 6
             + usize::from(token.is_some())
@@ -114,30 +132,3 @@ impl Reply {
     }
 }
 
-/// The numbers a client sees, which depend on the command: GET shows the
-/// counters before its own read, SET shows them after its write.
-pub struct View<'a, B> {
-    pub session: &'a Session<B>,
-    pub r: i64,
-    pub w: i64,
-    pub ttl: i64,
-    pub idle: i64,
-    /// Seconds left of a MAXAGE session's absolute lifetime.
-    pub maxage: Option<i64>,
-    pub d: Option<&'a [u8]>,
-}
-
-impl<'a, B: Bytes> View<'a, B> {
-    /// The session as stored, seen at `now`.
-    pub fn stored(session: &'a Session<B>, now: i64) -> Self {
-        View {
-            session,
-            r: session.r,
-            w: session.w,
-            ttl: session.visible_ttl(now),
-            idle: session.idle(now),
-            maxage: session.maxage_left(now),
-            d: session.d.as_ref().map(Bytes::bytes),
-        }
-    }
-}

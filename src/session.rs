@@ -126,6 +126,16 @@ impl<B> Session<B> {
         }
     }
 
+    /// A touch that also gives the session a new ttl (SET ... TTL): idle for
+    /// `ttl` seconds from now on; a `no_resave` session then ends `ttl`
+    /// seconds from now.
+    pub fn touch_with_ttl(&self, now: i64, ttl: i64) -> Touch {
+        Touch {
+            la: (self.la != now).then_some(now),
+            ttl: Some(ttl),
+        }
+    }
+
     /// Whether this touch must refresh the user's activity entry. The entry
     /// holds the user's latest activity, so it already lies in this second
     /// when this session was active in it.

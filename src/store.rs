@@ -326,6 +326,38 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Writes what SESS.ASSIGN changes in a session hash: its user (when it
+    /// moves to another), the touch, and a new kill epoch (when the app has
+    /// kills on record, so that an earlier kill of the new user does not end
+    /// the session it now holds).
+    pub fn write_assign(
+        &self,
+        key: &mut Key,
+        id: Option<&RedisString>,
+        touch: &Touch,
+        epoch: Option<i64>,
+    ) {
+        let ttl = touch.ttl.map(|ttl| self.int(ttl));
+        let epoch = epoch.map(|epoch| self.int(epoch));
+        let mut effect = Effect::new(key);
+        if let Some(id) = id {
+            effect.set(key, &ID, id);
+        }
+        if touch.la.is_some() {
+            effect.set(key, &LAST_ACTIVITY, self.now_text());
+        }
+        if let Some(ttl) = &ttl {
+            effect.set(key, &TTL, ttl);
+        }
+        if let Some(epoch) = &epoch {
+            effect.set(key, &EPOCH, epoch);
+        }
+        if effect.args().len() > 1 {
+            key.notify(NotifyEvent::HASH, c"hset");
+            self.replicate(c"HSET", effect.args());
+        }
+    }
+
     /// Marks a session as created after the kill of epoch `killed_at` (the
     /// one KILLSOID EXCEPT spares).
     pub fn spare(&self, key: &mut Key, killed_at: i64) {
@@ -559,6 +591,23 @@ impl<'a> Store<'a> {
     /// from now, with room to spare.
     pub fn latest_bound(&self) -> f64 {
         (self.now + 2 * crate::args::MAX_SECONDS) as f64
+    }
+
+    /// Brings the expiry bounds of session `token` of user `id` forward to
+    /// `expires_at` when that is earlier (its ttl shrank), in the user's
+    /// index and the app's expiry index, so the sweeper still removes it
+    /// on time. Bounds that are already earlier stay.
+    pub fn expire_sooner(
+        &self,
+        (user, expiry): (&mut Key, &mut Key),
+        token: &RedisString,
+        id: &RedisString,
+        expires_at: i64,
+    ) {
+        self.index_write(user, token, expires_at as f64, ScoreMove::Down, || {
+            self.int(expires_at)
+        });
+        self.schedule_expiry(expiry, id, expires_at);
     }
 
     /// Lowers the user's entry in the expiry index to `expires_at` if that is

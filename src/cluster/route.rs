@@ -45,12 +45,13 @@ pub fn register(ctx: &Context) -> Result<(), String> {
 }
 
 /// Which commands are routed, and by what.
-const ROUTED: [(&[u8], RouteBy); 12] = [
+const ROUTED: [(&[u8], RouteBy); 13] = [
     (b"sess.get", RouteBy::Token),
     (b"sess.peek", RouteBy::Token),
     (b"sess.set", RouteBy::Token),
     (b"sess.kill", RouteBy::Token),
     (b"sess.rotate", RouteBy::Token),
+    (b"sess.assign", RouteBy::Token),
     (b"sess.create", RouteBy::Expiry),
     (b"sess.soid", RouteBy::Id),
     (b"sess.killsoid", RouteBy::Id),

@@ -1,9 +1,15 @@
 //! `SESS.CREATE app id ip [TTL ttl] [DATA json] [NORESAVE] [MAXAGE seconds]
-//! [MAXSESSIONS n]`: a new session, replied with its token.
+//! [MAXSESSIONS n] [TOKEN token]`: a new session, replied with its token.
+//!
+//! With TOKEN the caller chooses the token (a store deriving it from its web
+//! framework's session id with a one-way function, so that Redis never holds
+//! a cookie value): `ERR token in use` while a live session has it; a dead
+//! leftover with that token (expired or killed, not yet swept) is removed
+//! first.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use crate::args;
+use crate::args::{self, TOKEN_LEN};
 use crate::config::{DEFAULT_TTL, MAX_DATA_BYTES};
 use crate::data::{self, Patch};
 use crate::error::syntax;
@@ -23,6 +29,7 @@ pub struct Create<'a> {
     no_resave: bool,
     maxage: Option<i64>,
     max_sessions: Option<usize>,
+    token: Option<&'a [u8]>,
 }
 
 impl<'a> Create<'a> {
@@ -37,6 +44,7 @@ impl<'a> Create<'a> {
             no_resave: false,
             maxage: None,
             max_sessions: None,
+            token: None,
         };
         let mut options = args[3..].iter();
         while let Some(option) = options.next() {
@@ -56,6 +64,9 @@ impl<'a> Create<'a> {
                 b"MAXAGE" if create.maxage.is_none() => {
                     create.maxage = Some(args::maxage(options.next().ok_or_else(syntax)?)?);
                 }
+                b"TOKEN" if create.token.is_none() => {
+                    create.token = Some(args::token(options.next().ok_or_else(syntax)?)?);
+                }
                 _ => return Err(syntax()),
             }
         }
@@ -65,6 +76,11 @@ impl<'a> Create<'a> {
     pub fn run(self, ctx: &Context, default_ttl: i64, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
         crate::graves::detach_stale_index(&store, self.id)?;
+        // Before any index is opened here: the leftover's user may be this one.
+        let chosen = match self.token {
+            Some(token) => Some(claim(&store, token)?),
+            None => None,
+        };
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
@@ -85,7 +101,10 @@ impl<'a> Create<'a> {
             Some(patch) => data::apply(None, patch, max_data_bytes)?,
             None => None,
         };
-        let (token, mut key) = store.unused_token()?;
+        let (token, mut key) = match chosen {
+            Some(chosen) => chosen,
+            None => store.unused_token()?,
+        };
 
         // Each string is made once and serves as hash value, index member
         // and replicated argument alike.
@@ -114,6 +133,34 @@ impl<'a> Create<'a> {
         }
         Ok(RedisValue::StringBuffer(token.to_vec()))
     }
+}
+
+/// The session key of a caller-chosen token, freed of a dead leftover: a
+/// session the library still holds moves in first (import/), so that its
+/// live sessions count too.
+fn claim(store: &Store, token: &[u8]) -> Result<([u8; TOKEN_LEN], Key), RedisError> {
+    let mut key = crate::import::open_session(store, token)?;
+    if key.kind() == Kind::Empty {
+        // In a cluster, a slot being migrated may hold it on the other node.
+        crate::cluster::need(store, [&key])?;
+    } else if let Some(leftover) = store.read(&key) {
+        if store.is_live(&leftover) {
+            return Err(RedisError::Str("ERR token in use"));
+        }
+        let mut user = store.open_index(&store.keys.user_sessions(leftover.id.as_slice()), true)?;
+        let mut expiry = store.open_index(&store.keys.expiry(), true)?;
+        store.delete(&mut key);
+        store.index_remove(&mut user, &store.string(token));
+        if user.kind() == Kind::Empty {
+            store.index_remove(&mut expiry, &leftover.id);
+        }
+    } else {
+        // Not a session hash: a key the module did not write.
+        return Err(RedisError::Str("ERR token in use"));
+    }
+    let mut chosen = [0u8; TOKEN_LEN];
+    chosen.copy_from_slice(token);
+    Ok((chosen, key))
 }
 
 /// Removes the user's least recently active live sessions until `max`

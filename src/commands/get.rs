@@ -1,23 +1,23 @@
-//! `SESS.GET app token`: the session, with the counters as stored before this
+//! `SESS.GET app token [JSON]`: the session (with JSON as one JSON text), with the counters as stored before this
 //! read; then the read is recorded (`r` + 1, `la` = now, activity refreshed).
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
 use super::AppToken;
 use crate::cluster;
-use crate::reply::{Reply, View};
+use crate::reply::{Format, Reply, View};
 use crate::stats;
 use crate::store::{DataChange, Store, READS};
 
-pub struct Get<'a>(AppToken<'a>);
+pub struct Get<'a>(AppToken<'a>, Format);
 
 impl<'a> Get<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
-        AppToken::parse(args).map(Get)
+        Ok(Get(AppToken::parse(args)?, crate::args::format_word(&args[2..])?))
     }
 
     pub fn run(self, ctx: &Context) -> RedisResult {
-        let AppToken { app, token } = self.0;
+        let (AppToken { app, token }, format) = (self.0, self.1);
         let store = Store::new(ctx, app);
         let mut key = crate::import::open_session(&store, token)?;
         let Some(session) = store.read_live(&key) else {
@@ -29,7 +29,7 @@ impl<'a> Get<'a> {
         cluster::need(&store, activity.iter())?;
 
         let reply = Reply::new(ctx);
-        reply.session(None, &View::stored(&session, store.now));
+        reply.session(format, None, &View::stored(&session, store.now));
         let touch = session.touch(store.now);
         store.write_touch(
             &mut key,
@@ -46,7 +46,7 @@ impl<'a> Get<'a> {
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     super::redact(ctx, &args, &[2]);
-    let args = super::arguments(&args, 2, 2)?;
+    let args = super::arguments(&args, 2, 3)?;
     Get::parse(&args)?.run(ctx)
 }
 

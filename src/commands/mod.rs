@@ -9,6 +9,7 @@ use crate::api::call;
 use crate::args;
 
 pub mod activity;
+pub mod assign;
 pub mod create;
 pub mod get;
 pub mod import;

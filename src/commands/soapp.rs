@@ -1,4 +1,4 @@
-//! `SESS.SOAPP app dt [LIMIT count]`: the app's live sessions active within
+//! `SESS.SOAPP app dt [LIMIT count] [JSON]`: the app's live sessions active within
 //! the last `dt` seconds (idle < dt), most recently active first; with LIMIT
 //! the first `count` of them. Nothing is touched.
 //!
@@ -26,20 +26,24 @@ use redis_module::{Context, RedisError, RedisResult, RedisString};
 
 use crate::args;
 use crate::listing::{self, Scope};
+use crate::reply::Format;
 use crate::store::Store;
 
 pub struct Soapp<'a> {
     app: &'a [u8],
     dt: i64,
     limit: Option<usize>,
+    format: Format,
 }
 
 impl<'a> Soapp<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
+        let (limit, format) = args::listing_options(&args[2..])?;
         Ok(Soapp {
             app: args::app(args[0])?,
             dt: args::dt(args[1])?,
-            limit: args::listing_limit(&args[2..])?,
+            limit,
+            format,
         })
     }
 
@@ -50,11 +54,11 @@ impl<'a> Soapp<'a> {
         let scope = Scope::App {
             active_after: store.now - self.dt,
         };
-        listing::run(ctx, &store, scope, self.limit, true)
+        listing::run(ctx, &store, scope, self.limit, self.format, true)
     }
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    let args = super::arguments(&args, 2, 4)?;
+    let args = super::arguments(&args, 2, 5)?;
     Soapp::parse(&args)?.run(ctx)
 }

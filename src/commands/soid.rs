@@ -1,6 +1,7 @@
-//! `SESS.SOID app id [LIMIT count]`: the user's live sessions, most recently
-//! active first, each a session map starting with its token; with LIMIT the
-//! first `count` of them. Nothing is touched.
+//! `SESS.SOID app id [LIMIT count] [JSON]`: the user's live sessions, most
+//! recently active first, each a session map starting with its token (with
+//! JSON, one JSON text each); with LIMIT the first `count` of them. Nothing
+//! is touched.
 //!
 //! The user's index orders tokens by expiry bound, not by activity, so every
 //! session of the user is read: the work is bounded by the user's sessions,
@@ -11,20 +12,24 @@ use redis_module::{Context, RedisError, RedisResult, RedisString};
 
 use crate::args;
 use crate::listing::{self, Scope};
+use crate::reply::Format;
 use crate::store::Store;
 
 pub struct Soid<'a> {
     app: &'a [u8],
     id: &'a [u8],
     limit: Option<usize>,
+    format: Format,
 }
 
 impl<'a> Soid<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
+        let (limit, format) = args::listing_options(&args[2..])?;
         Ok(Soid {
             app: args::app(args[0])?,
             id: args::id(args[1])?,
-            limit: args::listing_limit(&args[2..])?,
+            limit,
+            format,
         })
     }
 
@@ -41,11 +46,11 @@ impl<'a> Soid<'a> {
         crate::cluster::need_sessions(&store, &user)?;
         drop(user);
         let scope = Scope::User(self.id.to_vec());
-        listing::run(ctx, &store, scope, self.limit, !moved)
+        listing::run(ctx, &store, scope, self.limit, self.format, !moved)
     }
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    let args = super::arguments(&args, 2, 4)?;
+    let args = super::arguments(&args, 2, 5)?;
     Soid::parse(&args)?.run(ctx)
 }

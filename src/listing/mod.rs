@@ -30,7 +30,7 @@ use redis_module::{raw, Context, RedisError, RedisResult, RedisValue};
 use crate::api::call;
 use crate::config;
 use crate::keys::{self, Parsed};
-use crate::reply::{Reply, View};
+use crate::reply::{Format, Reply, View};
 use crate::server::{select_db, selected_db};
 use crate::store::Store;
 pub use walk::Scope;
@@ -56,6 +56,7 @@ struct Job {
     db: i32,
     app: Vec<u8>,
     walk: Walk,
+    format: Format,
     /// Also list the sessions still in the Node library's keys (import/).
     library: bool,
     /// Session hashes changed since the listing began (tokens).
@@ -86,6 +87,7 @@ pub fn run(
     store: &Store,
     scope: Scope,
     limit: Option<usize>,
+    format: Format,
     library: bool,
 ) -> RedisResult {
     let mut walk = Walk::new(scope, limit);
@@ -97,7 +99,7 @@ pub fn run(
         most_recent_first(&mut found);
         found.truncate(limit);
         let reply = Reply::new(ctx);
-        write_sessions(&reply, store.now, &found);
+        write_sessions(&reply, format, store.now, &found);
         return Ok(reply.done());
     }
     let mut jobs = jobs();
@@ -124,6 +126,7 @@ pub fn run(
         db: selected_db(ctx),
         app: store.keys.app().to_vec(),
         walk,
+        format,
         library,
         dirty: HashSet::new(),
         gone: false,
@@ -259,6 +262,7 @@ fn step(ctx: &Context) -> bool {
     let answer = Answer {
         client: job.client,
         now: store.now,
+        format: job.format,
         found,
         limit: job.walk.limit,
         settled: crate::cluster::settled(ctx, &app),
@@ -430,10 +434,10 @@ fn add_library(
 }
 
 /// The listing reply: the sessions, most recent first, with their tokens.
-fn write_sessions(reply: &Reply, now: i64, found: &[Entry]) {
+fn write_sessions(reply: &Reply, format: Format, now: i64, found: &[Entry]) {
     reply.array(found.len());
     for e in found {
-        reply.session(Some(&e.token), &View::stored(&e.session, now));
+        reply.session(format, Some(&e.token), &View::stored(&e.session, now));
     }
 }
 
@@ -442,6 +446,7 @@ fn write_sessions(reply: &Reply, now: i64, found: &[Entry]) {
 struct Answer {
     client: *mut raw::RedisModuleBlockedClient,
     now: i64,
+    format: Format,
     found: Vec<Entry>,
     limit: usize,
     /// False when the app's slot moved meanwhile: the client retries.
@@ -464,7 +469,7 @@ impl Answer {
                 if self.settled {
                     most_recent_first(&mut self.found);
                     self.found.truncate(self.limit);
-                    write_sessions(&reply, self.now, &self.found);
+                    write_sessions(&reply, self.format, self.now, &self.found);
                 } else {
                     reply.error(
                         "TRYAGAIN the app's slot moved while its sessions were listed; try again",
