@@ -72,7 +72,9 @@ mod view;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 
-use commands::{activity, assign, create, get, kill, killall, killsoid, peek, rotate, set, soapp, soid};
+use commands::{
+    activity, assign, create, get, kill, killall, killsoid, peek, rotate, set, soapp, soid,
+};
 
 // Unit tests run outside Redis, where the Redis allocator does not exist.
 #[cfg(not(test))]

@@ -10,6 +10,7 @@
 //! events that update it.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use redis_module::{Context, NotifyEvent};
@@ -23,6 +24,45 @@ use crate::server::selected_db;
 pub fn on_key_event(ctx: &Context, _event: NotifyEvent, _name: &str, key: &[u8]) {
     if let Some(app) = keys::app_of_index_key(config::prefix(), key) {
         learn(selected_db(ctx), app);
+    }
+    // Whatever the prefix: a kill record may appear under one it is set to.
+    if key.ends_with(b"}:_kills") {
+        kill_record_may_appear();
+    }
+}
+
+/// Whether some database may hold a kill record (`_kills`, kill_record.rs).
+/// While none can, the liveness rule needs no lookup of it: GET and CREATE
+/// on an app that never killed open no key for it. It starts true (a module
+/// loaded into a server with data), turns true whenever such a key is
+/// created or loaded by any means (a kill, replication, RESTORE, RENAME,
+/// MOVE, an RDB or AOF load: each raises the `new` or `loaded` event) or
+/// databases are swapped, and turns false only when a full pass of the
+/// keyspace scan found none and none appeared meanwhile.
+static KILL_RECORDS_MAY_EXIST: AtomicBool = AtomicBool::new(true);
+/// How many times a kill record may have appeared: a scan pass compares it
+/// at its start and end.
+static KILL_RECORD_NOTICES: AtomicU64 = AtomicU64::new(0);
+
+pub fn kill_records_may_exist() -> bool {
+    KILL_RECORDS_MAY_EXIST.load(Ordering::Relaxed)
+}
+
+pub fn kill_record_may_appear() {
+    KILL_RECORD_NOTICES.fetch_add(1, Ordering::Relaxed);
+    KILL_RECORDS_MAY_EXIST.store(true, Ordering::Relaxed);
+}
+
+pub fn kill_record_notices() -> u64 {
+    KILL_RECORD_NOTICES.load(Ordering::Relaxed)
+}
+
+/// A full scan pass, begun at notice count `since`, found no kill record.
+/// (Events and the scan both run on the main thread, so no notice can come
+/// between the check and the store.)
+pub fn no_kill_record_found(since: u64) {
+    if kill_record_notices() == since {
+        KILL_RECORDS_MAY_EXIST.store(false, Ordering::Relaxed);
     }
 }
 

@@ -47,8 +47,8 @@ impl<'a> Assign<'a> {
         let mut old_user = store.open_index(&store.keys.user_sessions(old_id), true)?;
         let mut new_user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
-        let new_is_unknown = new_user.kind() == Kind::Empty
-            && expiry.zset_score(&store.string(self.id)).is_none();
+        let new_is_unknown =
+            new_user.kind() == Kind::Empty && expiry.zset_score(&store.string(self.id)).is_none();
         let needed = [&old_user, &activity, &expiry].into_iter();
         crate::cluster::need(&store, needed.chain((!new_is_unknown).then_some(&new_user)))?;
 

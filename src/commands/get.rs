@@ -13,7 +13,10 @@ pub struct Get<'a>(AppToken<'a>, Format);
 
 impl<'a> Get<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
-        Ok(Get(AppToken::parse(args)?, crate::args::format_word(&args[2..])?))
+        Ok(Get(
+            AppToken::parse(args)?,
+            crate::args::format_word(&args[2..])?,
+        ))
     }
 
     pub fn run(self, ctx: &Context) -> RedisResult {

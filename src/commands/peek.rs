@@ -14,7 +14,10 @@ pub struct Peek<'a>(AppToken<'a>, Format);
 
 impl<'a> Peek<'a> {
     pub fn parse(args: &[&'a [u8]]) -> Result<Self, RedisError> {
-        Ok(Peek(AppToken::parse(args)?, crate::args::format_word(&args[2..])?))
+        Ok(Peek(
+            AppToken::parse(args)?,
+            crate::args::format_word(&args[2..])?,
+        ))
     }
 
     pub fn run(self, ctx: &Context) -> RedisResult {

@@ -57,7 +57,8 @@ impl<'a> Set<'a> {
         // before the first write.
         let bounds = match self.ttl {
             Some(_) => {
-                let user = store.open_index(&store.keys.user_sessions(session.id.as_slice()), true)?;
+                let user =
+                    store.open_index(&store.keys.user_sessions(session.id.as_slice()), true)?;
                 let expiry = store.open_index(&store.keys.expiry(), true)?;
                 crate::cluster::need(&store, [&user, &expiry])?;
                 Some((user, expiry))

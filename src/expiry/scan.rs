@@ -51,6 +51,11 @@ struct ScanState {
     ended_pass: Option<(i64, HashSet<App>)>,
     /// The apps this pass has left alone so far.
     skipped: HashSet<App>,
+    /// Kill records this pass has met, and the registry's count of their
+    /// appearances when it began: a pass that met none while none appeared
+    /// tells the registry that none exists.
+    kills_met: bool,
+    kill_notices: u64,
 }
 
 type App = (i32, Vec<u8>);
@@ -92,6 +97,8 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
         pass_started_ms: now_ms,
         ended_pass: None,
         skipped: HashSet::new(),
+        kills_met: false,
+        kill_notices: registry::kill_record_notices(),
     });
     if state.cursor.is_null() || (!hurry && now_ms - state.last_step_ms < SWEEP_INTERVAL_MS.get()) {
         return false;
@@ -108,6 +115,10 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
         let skipped = std::mem::take(&mut state.skipped);
         state.ended_pass = Some((state.pass_started_ms, skipped));
         state.pass_started_ms = now_ms;
+        if !std::mem::take(&mut state.kills_met) {
+            registry::no_kill_record_found(state.kill_notices);
+        }
+        state.kill_notices = registry::kill_record_notices();
         return true;
     }
     while found.visited < budget {
@@ -150,6 +161,7 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
         }
     }
     state.skipped.extend(skipped);
+    state.kills_met |= !found.kills.is_empty();
     for app in &found.kills {
         let key = (db, app.clone());
         let Some((started, left_alone)) = &state.ended_pass else {

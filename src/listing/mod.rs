@@ -179,6 +179,11 @@ extern "C" fn on_server_event(
     _subevent: u64,
     data: *mut std::ffi::c_void,
 ) {
+    if event.id == raw::REDISMODULE_EVENT_SWAPDB {
+        // A kill record may move into a database the keyspace scan has
+        // already passed: it must not conclude that none exists.
+        crate::registry::kill_record_may_appear();
+    }
     if data.is_null() || !any_pending() {
         return;
     }
