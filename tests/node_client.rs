@@ -1,6 +1,6 @@
 //! The Node client in `clients/node`, run by its own mocha suites against
 //! real servers with the module: the test suite of redis-sessions 4.0.0,
-//! the client's own cases, the README's migration guide against sessions
+//! the client's own cases, the migration guide (docs/migration.md) against sessions
 //! written by redis-sessions 4.0.0 itself, and a Redis Cluster client.
 //!
 //! Its npm packages are installed here (`npm ci`, pinned by

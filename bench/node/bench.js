@@ -12,7 +12,7 @@
 //
 // Usage: node bench.js [--quick] [--readme]
 //   --quick   smaller counts, for a smoke test
-//   --readme  also write the report into README.md (between the bench markers)
+//   --readme  also write the report into docs/benchmarks.md (between the bench markers)
 
 "use strict";
 
@@ -352,12 +352,12 @@ async function main() {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "latest.md"), `${text}\n`);
     if (process.argv.includes("--readme")) {
-      const readme = path.join(ROOT, "README.md");
+      const readme = path.join(ROOT, "docs", "benchmarks.md");
       const updated = fs
         .readFileSync(readme, "utf8")
         .replace(/(<!-- bench:start -->\n)[\s\S]*(<!-- bench:end -->)/, `$1${text}\n$2`);
       fs.writeFileSync(readme, updated);
-      log("(README.md updated)");
+      log("(docs/benchmarks.md updated)");
     }
     console.log(text);
     log(`\n(saved to bench/results/latest.md)`);

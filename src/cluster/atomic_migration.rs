@@ -12,7 +12,7 @@
 //!
 //! Redis 8.4 has its own atomic migration with other event numbers; no
 //! binary of it could be obtained here to test against, so on Redis the
-//! module neither declares nor subscribes anything (see the README).
+//! module neither declares nor subscribes anything (see docs/cluster.md).
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Mutex;

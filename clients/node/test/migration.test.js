@@ -1,6 +1,6 @@
-// The README's migration guide, followed step by step against sessions that
-// redis-sessions 4.0.0 itself wrote (pinned in devDependencies): nobody is
-// logged out, and nothing of the library's data is left at the end.
+// The migration guide (docs/migration.md), followed step by step against
+// sessions that redis-sessions 4.0.0 itself wrote (pinned in devDependencies):
+// nobody is logged out, and nothing of the library's data is left at the end.
 "use strict";
 
 const should = require("should");
@@ -61,7 +61,7 @@ describe("migration from redis-sessions 4.0.0 (README guide)", function () {
 
   it("2b. in between: old services no longer see a session a new one has used", async function () {
     // Moved sessions live in the module's layout only, which the library
-    // does not read: switch each app's services together (README).
+    // does not read: switch each app's services together (docs/migration.md).
     (await old.get({ app, token: written[3] }) === null).should.be.true();
     (await old.get({ app, token: written[4] })).id.should.equal("user4");
     const created = await fresh.create({ app, id: "user5", ip: "10.1.1.1" });

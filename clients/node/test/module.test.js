@@ -1,7 +1,7 @@
 // What the client adds to the library's suite (library-suite.test.js):
 // callbacks, the order in which errors are reported, the module's stricter
-// checks as library errors, and the behaviours the README lists as kept or
-// fixed.
+// checks as library errors, and the behaviours docs/clients.md ("The Node
+// client") lists as kept or fixed.
 "use strict";
 
 const should = require("should");
