@@ -557,7 +557,7 @@ impl<'a> Store<'a> {
     pub fn record_activity_at(&self, activity: &mut Key, id: &RedisString, second: i64) {
         let (score, text) = activity_score(second, id.as_slice());
         self.index_write(activity, id, score, ScoreMove::Up, || {
-            self.string(text.as_bytes())
+            self.string(text().as_bytes())
         });
     }
 
