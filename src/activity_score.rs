@@ -73,7 +73,12 @@ mod tests {
 
     #[test]
     fn the_text_is_the_one_format_would_write() {
-        for (second, id) in [(0, "a"), (7, "bob"), (1_795_631_689, "user42"), (4_102_444_800, "")] {
+        for (second, id) in [
+            (0, "a"),
+            (7, "bob"),
+            (1_795_631_689, "user42"),
+            (4_102_444_800, ""),
+        ] {
             let k = fnv1a(id.as_bytes()) & 0xffff;
             let (_, text) = activity_score(second, id.as_bytes());
             assert_eq!(text(), format!("{second}.{:016}", k * 152_587_890_625));

@@ -40,6 +40,14 @@ impl<T: Copy, const N: usize> InlineVec<T, N> {
     }
 }
 
+impl<T: Copy, const N: usize> std::ops::Deref for InlineVec<T, N> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,13 +257,18 @@ impl Key {
         values.map(|v| (!v.is_null()).then(|| RedisString::from_redis_module_string(self.ctx, v)))
     }
 
-    /// Sets one hash field, creating the hash when the key is missing.
-    pub fn hash_set(&mut self, field: &impl AsRedisString, value: &impl AsRedisString) {
-        if self.is_empty_or(Kind::Hash) {
-            self.raw_hash_set(field.redis_string(), value.redis_string());
-            self.kind = Kind::Hash;
-            self.modified = true;
+    /// Sets hash fields given as `[field, value, field, value, ...]` in one
+    /// call (up to 10 pairs; more go in several), creating the hash when the
+    /// key is missing.
+    pub fn hash_set_all(&mut self, pairs: &[*mut raw::RedisModuleString]) {
+        if !self.is_empty_or(Kind::Hash) || pairs.is_empty() {
+            return;
         }
+        for chunk in pairs.chunks(20) {
+            self.raw_hash_set_many(chunk);
+        }
+        self.kind = Kind::Hash;
+        self.modified = true;
     }
 
     /// Removes one hash field; the key disappears with its last field.
@@ -273,6 +278,43 @@ impl Key {
             self.kind = self.read_kind();
             self.modified = true;
         }
+    }
+
+    /// One `RM_HashSet` of up to 10 (field, value) pairs: the variadic list
+    /// is written out for each count.
+    fn raw_hash_set_many(&mut self, p: &[*mut raw::RedisModuleString]) {
+        macro_rules! hash_set {
+            ($($i:literal)*) => {
+                // SAFETY: the key is open for writing and empty or a hash;
+                // the variadic list is (field, value) pairs then NULL.
+                unsafe {
+                    call!(RedisModule_HashSet(
+                        self.ptr,
+                        raw::REDISMODULE_HASH_NONE as c_int,
+                        $(p[$i],)*
+                        END,
+                    ) or 0)
+                }
+            };
+        }
+        match p.len() {
+            2 => hash_set!(0 1),
+            4 => hash_set!(0 1 2 3),
+            6 => hash_set!(0 1 2 3 4 5),
+            8 => hash_set!(0 1 2 3 4 5 6 7),
+            10 => hash_set!(0 1 2 3 4 5 6 7 8 9),
+            12 => hash_set!(0 1 2 3 4 5 6 7 8 9 10 11),
+            14 => hash_set!(0 1 2 3 4 5 6 7 8 9 10 11 12 13),
+            16 => hash_set!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15),
+            18 => hash_set!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17),
+            20 => hash_set!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19),
+            _ => {
+                for pair in p.chunks_exact(2) {
+                    self.raw_hash_set(pair[0], pair[1]);
+                }
+                0
+            }
+        };
     }
 
     fn raw_hash_set(

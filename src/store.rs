@@ -276,26 +276,25 @@ impl<'a> Store<'a> {
         let maxage_at = session.maxage_at.map(|end| self.int(end));
         let epoch = (session.epoch > 0).then(|| self.int(session.epoch));
         let mut effect = Effect::new(key);
-        effect.set(key, &ID, &session.id);
-        effect.set(key, &READS, &r);
-        effect.set(key, &WRITES, &w);
-        effect.set(key, &IP, &session.ip);
-        effect.set(key, &LAST_ACTIVITY, la);
-        effect.set(key, &TTL, &ttl);
+        effect.set(&ID, &session.id);
+        effect.set(&READS, &r);
+        effect.set(&WRITES, &w);
+        effect.set(&IP, &session.ip);
+        effect.set(&LAST_ACTIVITY, la);
+        effect.set(&TTL, &ttl);
         if let Some(d) = &session.d {
-            effect.set(key, &DATA, d);
+            effect.set(&DATA, d);
         }
         if session.no_resave {
-            effect.set(key, &NO_RESAVE, &ONE);
+            effect.set(&NO_RESAVE, &ONE);
         }
         if let Some(end) = &maxage_at {
-            effect.set(key, &MAXAGE_AT, end);
+            effect.set(&MAXAGE_AT, end);
         }
         if let Some(epoch) = &epoch {
-            effect.set(key, &EPOCH, epoch);
+            effect.set(&EPOCH, epoch);
         }
-        key.notify(NotifyEvent::HASH, c"hset");
-        self.replicate(c"HSET", effect.args());
+        self.write_effect(key, &effect);
     }
 
     /// Records a read or a write of a session: the new counter value, the
@@ -310,18 +309,17 @@ impl<'a> Store<'a> {
         let count = self.int(counter.1);
         let ttl = touch.ttl.map(|ttl| self.int(ttl));
         let mut effect = Effect::new(key);
-        effect.set(key, counter.0, &count);
+        effect.set(counter.0, &count);
         if touch.la.is_some() {
-            effect.set(key, &LAST_ACTIVITY, self.now_text());
+            effect.set(&LAST_ACTIVITY, self.now_text());
         }
         if let Some(ttl) = &ttl {
-            effect.set(key, &TTL, ttl);
+            effect.set(&TTL, ttl);
         }
         if let DataChange::Set(d) = &data {
-            effect.set(key, &DATA, d);
+            effect.set(&DATA, d);
         }
-        key.notify(NotifyEvent::HASH, c"hset");
-        self.replicate(c"HSET", effect.args());
+        self.write_effect(key, &effect);
         if let DataChange::Remove = data {
             key.hash_del(&DATA);
             key.notify(NotifyEvent::HASH, c"hdel");
@@ -344,20 +342,19 @@ impl<'a> Store<'a> {
         let epoch = epoch.map(|epoch| self.int(epoch));
         let mut effect = Effect::new(key);
         if let Some(id) = id {
-            effect.set(key, &ID, id);
+            effect.set(&ID, id);
         }
         if touch.la.is_some() {
-            effect.set(key, &LAST_ACTIVITY, self.now_text());
+            effect.set(&LAST_ACTIVITY, self.now_text());
         }
         if let Some(ttl) = &ttl {
-            effect.set(key, &TTL, ttl);
+            effect.set(&TTL, ttl);
         }
         if let Some(epoch) = &epoch {
-            effect.set(key, &EPOCH, epoch);
+            effect.set(&EPOCH, epoch);
         }
         if effect.args().len() > 1 {
-            key.notify(NotifyEvent::HASH, c"hset");
-            self.replicate(c"HSET", effect.args());
+            self.write_effect(key, &effect);
         }
     }
 
@@ -373,10 +370,9 @@ impl<'a> Store<'a> {
     pub fn hash_write(&self, key: &mut Key, fields: &[(&RedisString, &RedisString)]) {
         let mut effect = Effect::new(key);
         for (field, value) in fields {
-            effect.set(key, *field, *value);
+            effect.set(*field, *value);
         }
-        key.notify(NotifyEvent::HASH, c"hset");
-        self.replicate(c"HSET", effect.args());
+        self.write_effect(key, &effect);
     }
 
     /// Removes one field of a hash, replicated as HDEL.
@@ -645,6 +641,14 @@ impl<'a> Store<'a> {
         };
     }
 
+    /// Writes the fields of `effect` to the hash in one call, and announces
+    /// and replicates them as one HSET.
+    fn write_effect(&self, key: &mut Key, effect: &Effect) {
+        key.hash_set_all(&effect.args()[1..]);
+        key.notify(NotifyEvent::HASH, c"hset");
+        self.replicate(c"HSET", effect.args());
+    }
+
     /// Sends `command args` to replicas and the AOF as an effect of this
     /// command (or sweeper step).
     pub fn replicate(&self, command: &CStr, args: &[*mut raw::RedisModuleString]) {
@@ -662,8 +666,8 @@ impl<'a> Store<'a> {
     }
 }
 
-/// The arguments of one replicated HSET, gathered while the same strings are
-/// written to the hash: every field written is also replicated, however many
+/// The arguments of one HSET, written to the hash in one call and
+/// replicated as they are: every field written is also replicated, however many
 /// there are (a session has at most 10, which fit on the stack). It borrows
 /// each string for as long as it lives, so a temporary string, freed before
 /// the effect is replicated, does not compile.
@@ -682,8 +686,7 @@ impl<'s> Effect<'s> {
         }
     }
 
-    fn set(&mut self, key: &mut Key, field: &'s impl AsRedisString, value: &'s impl AsRedisString) {
-        key.hash_set(field, value);
+    fn set(&mut self, field: &'s impl AsRedisString, value: &'s impl AsRedisString) {
         self.args
             .extend_from_slice(&[field.redis_string(), value.redis_string()]);
     }

@@ -7,6 +7,7 @@ use redis_module::{Context, RedisError, RedisString};
 
 use crate::api::call;
 use crate::args;
+use crate::inline_vec::InlineVec;
 
 pub mod activity;
 pub mod assign;
@@ -25,13 +26,22 @@ pub mod soid;
 /// The client's arguments after the command name (in a cluster, without
 /// the routing key, see cluster/route.rs), checked against the command's
 /// argument count.
-pub fn arguments(args: &[RedisString], min: usize, max: usize) -> Result<Vec<&[u8]>, RedisError> {
+/// On the stack up to 12 (every command's usual count), so that reading
+/// them allocates nothing.
+pub fn arguments(
+    args: &[RedisString],
+    min: usize,
+    max: usize,
+) -> Result<InlineVec<&[u8], 12>, RedisError> {
     let rest = crate::cluster::client_args(args);
-    if (min..=max).contains(&rest.len()) {
-        Ok(rest.iter().map(RedisString::as_slice).collect())
-    } else {
-        Err(RedisError::WrongArity)
+    if !(min..=max).contains(&rest.len()) {
+        return Err(RedisError::WrongArity);
     }
+    let mut bytes = InlineVec::new(&[][..]);
+    for arg in rest {
+        bytes.extend_from_slice(&[arg.as_slice()]);
+    }
+    Ok(bytes)
 }
 
 /// The `app token` pair that GET, PEEK and KILL take.
