@@ -102,11 +102,19 @@ fn string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-/// Whether `text` is one brace-balanced object, `{` to its matching `}`
-/// with nothing after: a linear scan of brackets outside strings. It does not
-/// prove the inside valid JSON, only that splicing it cannot end the reply's
-/// object early or add fields to it.
+/// Whether `text` is one valid JSON object in UTF-8, `{` to its matching
+/// `}` with nothing after, so that splicing it keeps the reply valid JSON
+/// and can neither end the reply's object early nor add fields to it. The
+/// bracket scan settles the shape first; the parse then checks the rest.
 fn is_one_object(text: &[u8]) -> bool {
+    balanced_object(text)
+        && std::str::from_utf8(text).is_ok()
+        && serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok()
+}
+
+/// `{` to its matching `}` with nothing after, by a scan of the brackets
+/// outside strings.
+fn balanced_object(text: &[u8]) -> bool {
     if text.first() != Some(&b'{') {
         return false;
     }
@@ -198,6 +206,10 @@ mod tests {
             "}",
             "",
             r#"{"a":"}"#,
+            r#"{"a":1]"#,
+            "{a:1}",
+            r#"{"a":1,}"#,
+            "{\"a\":\"x\ny\"}",
         ] {
             let text = json(None, &session("u1", Some(d)));
             let v: serde_json::Value = serde_json::from_str(&text).expect(&text);

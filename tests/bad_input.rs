@@ -6,18 +6,19 @@ mod common;
 
 use common::{create, Client, Reply, Server};
 
-const COMMANDS: [(&str, usize, usize); 11] = [
+const COMMANDS: [(&str, usize, usize); 12] = [
     // name, fewest and most arguments after the name (None = unbounded options)
     ("SESS.CREATE", 3, 12),
-    ("SESS.GET", 2, 2),
-    ("SESS.PEEK", 2, 2),
+    ("SESS.GET", 2, 3),
+    ("SESS.PEEK", 2, 3),
     ("SESS.ROTATE", 2, 2),
-    ("SESS.SET", 3, 3),
+    ("SESS.SET", 3, 6),
+    ("SESS.ASSIGN", 3, 3),
     ("SESS.KILL", 2, 2),
     ("SESS.KILLALL", 1, 1),
     ("SESS.KILLSOID", 2, 4),
-    ("SESS.SOID", 2, 4),
-    ("SESS.SOAPP", 2, 4),
+    ("SESS.SOID", 2, 5),
+    ("SESS.SOAPP", 2, 5),
     ("SESS.ACTIVITY", 2, 2),
 ];
 

@@ -18,7 +18,7 @@ use crate::redis_key::Kind;
 use crate::registry;
 use crate::session::Session;
 use crate::stats;
-use crate::store::Store;
+use crate::store::{Store, StoredSession};
 
 pub struct Create<'a> {
     app: &'a [u8],
@@ -76,8 +76,7 @@ impl<'a> Create<'a> {
     pub fn run(self, ctx: &Context, default_ttl: i64, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
         crate::graves::detach_stale_index(&store, self.id)?;
-        // Before any index is opened here: the leftover's user may be this one.
-        let chosen = match self.token {
+        let claimed = match self.token {
             Some(token) => Some(claim(&store, token)?),
             None => None,
         };
@@ -97,12 +96,29 @@ impl<'a> Create<'a> {
         if self.max_sessions.is_some() {
             crate::cluster::need_sessions(&store, &user)?;
         }
+        // The index of a leftover of another user, checked before any write.
+        let mut leftover_index = match claimed.as_ref().and_then(|c| c.leftover.as_ref()) {
+            Some(old) if old.id.as_slice() != self.id => {
+                Some(store.open_index(&store.keys.user_sessions(old.id.as_slice()), true)?)
+            }
+            _ => None,
+        };
         let data = match self.data {
             Some(patch) => data::apply(None, patch, max_data_bytes)?,
             None => None,
         };
-        let (token, mut key) = match chosen {
-            Some(chosen) => chosen,
+        let (token, mut key) = match claimed {
+            Some(mut claim) => {
+                if let Some(old) = &claim.leftover {
+                    store.delete(&mut claim.key);
+                    let index = leftover_index.as_mut().unwrap_or(&mut user);
+                    store.index_remove(index, &store.string(&claim.token));
+                    if index.kind() == Kind::Empty {
+                        store.index_remove(&mut expiry, &old.id);
+                    }
+                }
+                (claim.token, claim.key)
+            }
             None => store.unused_token()?,
         };
 
@@ -135,32 +151,42 @@ impl<'a> Create<'a> {
     }
 }
 
-/// The session key of a caller-chosen token, freed of a dead leftover: a
-/// session the library still holds moves in first (import/), so that its
-/// live sessions count too.
-fn claim(store: &Store, token: &[u8]) -> Result<([u8; TOKEN_LEN], Key), RedisError> {
-    let mut key = crate::import::open_session(store, token)?;
-    if key.kind() == Kind::Empty {
+/// A caller-chosen token that no live session has, with its session key and
+/// the dead leftover found there (expired or killed, not yet swept), which
+/// CREATE removes once every key it writes has been checked.
+struct Claim {
+    token: [u8; TOKEN_LEN],
+    key: Key,
+    leftover: Option<StoredSession>,
+}
+
+/// Checks a caller-chosen token; writes nothing. A live session the Node
+/// library still holds (import/) counts as in use, and stays where it is.
+fn claim(store: &Store, token: &[u8]) -> Result<Claim, RedisError> {
+    let in_use = || RedisError::Str("ERR token in use");
+    let key = store.open_session(token, true)?;
+    let leftover = if key.kind() == Kind::Empty {
+        if crate::import::peek(store, token).is_some() {
+            return Err(in_use());
+        }
         // In a cluster, a slot being migrated may hold it on the other node.
         crate::cluster::need(store, [&key])?;
-    } else if let Some(leftover) = store.read(&key) {
-        if store.is_live(&leftover) {
-            return Err(RedisError::Str("ERR token in use"));
-        }
-        let mut user = store.open_index(&store.keys.user_sessions(leftover.id.as_slice()), true)?;
-        let mut expiry = store.open_index(&store.keys.expiry(), true)?;
-        store.delete(&mut key);
-        store.index_remove(&mut user, &store.string(token));
-        if user.kind() == Kind::Empty {
-            store.index_remove(&mut expiry, &leftover.id);
-        }
+        None
     } else {
-        // Not a session hash: a key the module did not write.
-        return Err(RedisError::Str("ERR token in use"));
-    }
+        match store.read(&key) {
+            Some(session) if store.is_live(&session) => return Err(in_use()),
+            Some(session) => Some(session),
+            // Not a session hash: a key the module did not write.
+            None => return Err(in_use()),
+        }
+    };
     let mut chosen = [0u8; TOKEN_LEN];
     chosen.copy_from_slice(token);
-    Ok((chosen, key))
+    Ok(Claim {
+        token: chosen,
+        key,
+        leftover,
+    })
 }
 
 /// Removes the user's least recently active live sessions until `max`
@@ -195,6 +221,17 @@ fn evict_beyond(store: &Store, user: &mut Key, id: &[u8], newest: &RedisString, 
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    // A chosen token is live from this command on: never shown by SLOWLOG
+    // or MONITOR (the word after any TOKEN; an option value that happens
+    // to read TOKEN only hides one more argument).
+    let client_args = crate::cluster::client_args(&args);
+    let tokens: Vec<usize> = (3..client_args.len())
+        .filter(|&at| client_args[at].as_slice().eq_ignore_ascii_case(b"TOKEN"))
+        .map(|at| at + 2)
+        .collect();
+    if !tokens.is_empty() {
+        super::redact(ctx, &args, &tokens);
+    }
     let args = super::arguments(&args, 3, usize::MAX)?;
     let max = usize::try_from(MAX_DATA_BYTES.get()).unwrap_or(usize::MAX);
     Create::parse(&args, max)?.run(ctx, DEFAULT_TTL.get(), max)
