@@ -4,6 +4,8 @@
 #   libclang (Debian: libclang-dev), which redis-module's bindgen loads at build time
 #   cargo (only checked: install Rust with https://rustup.rs)
 # With `node` (or `bench`) as first argument it also installs Node.js and npm.
+# With `browser` it installs Node.js, npm and Chromium (Debian: chromium, at
+# /usr/bin/chromium), which the example app's browser test drives.
 # Works on Debian/Ubuntu through apt-get (as root or with sudo); elsewhere it
 # says exactly what is missing and stops.
 set -euo pipefail
@@ -64,7 +66,7 @@ if ! have cargo; then
 fi
 
 # Node.js and npm: the Node client's tests (make test) and the benchmarks.
-if [ "$want_node" = node ] || [ "$want_node" = bench ]; then
+if [ "$want_node" = node ] || [ "$want_node" = bench ] || [ "$want_node" = browser ]; then
     if ! have node || ! have npm; then
         echo "ensure-deps: installing nodejs and npm"
         if have apt-get && [ "$(id -u)" -eq 0 ]; then
@@ -75,6 +77,26 @@ if [ "$want_node" = node ] || [ "$want_node" = bench ]; then
             echo "ensure-deps: the Node client's tests and the benchmarks need Node.js 18+ and npm; please install them and retry" >&2
             exit 1
         fi
+    fi
+fi
+
+# Chromium: the browser test of examples/express-devices (puppeteer-core
+# drives /usr/bin/chromium; it cannot download a browser of its own).
+if [ "$want_node" = browser ] && [ ! -x /usr/bin/chromium ]; then
+    echo "ensure-deps: installing chromium"
+    if have apt-get && [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    elif have apt-get && have sudo; then
+        sudo apt-get update -qq
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "ensure-deps: the browser test needs Chromium at /usr/bin/chromium (Debian: apt-get install chromium); please install it and retry" >&2
+        exit 1
+    fi
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "ensure-deps: apt-get installed chromium but /usr/bin/chromium is missing" >&2
+        exit 1
     fi
 fi
 

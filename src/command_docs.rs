@@ -93,7 +93,12 @@ const DOCS: [Doc; 13] = [
         name: "sess.assign",
         summary: "Gives a live session to another user id (login or logout that keeps the session)",
         complexity: "O(log N) with N the app's users",
-        args: &[Key("app"), Text("token"), Text("id")],
+        args: &[
+            Key("app"),
+            Text("token"),
+            Text("id"),
+            Opt("MAXSESSIONS", "n", Kind::Integer),
+        ],
     },
     Doc {
         name: "sess.kill",

@@ -13,7 +13,7 @@ const COMMANDS: [(&str, usize, usize); 12] = [
     ("SESS.PEEK", 2, 3),
     ("SESS.ROTATE", 2, 2),
     ("SESS.SET", 3, 6),
-    ("SESS.ASSIGN", 3, 3),
+    ("SESS.ASSIGN", 3, 5),
     ("SESS.KILL", 2, 2),
     ("SESS.KILLALL", 1, 1),
     ("SESS.KILLSOID", 2, 4),

@@ -947,10 +947,24 @@ fn assign_refuses_bad_arguments_and_wrong_types_changing_nothing() {
         &["SESS.ASSIGN"][..],
         &["SESS.ASSIGN", "shop"],
         &["SESS.ASSIGN", "shop", &token],
-        &["SESS.ASSIGN", "shop", &token, "bob", "extra"],
-        &["SESS.ASSIGN", "shop", &token, "bob", "JSON"],
+        &[
+            "SESS.ASSIGN",
+            "shop",
+            &token,
+            "bob",
+            "MAXSESSIONS",
+            "2",
+            "x",
+        ],
     ] {
         assert_eq!(refused(&mut c, args), WRONG_ARITY_ASSIGN, "{args:?}");
+    }
+    for args in [
+        &["SESS.ASSIGN", "shop", &token, "bob", "extra"][..],
+        &["SESS.ASSIGN", "shop", &token, "bob", "JSON"],
+        &["SESS.ASSIGN", "shop", &token, "bob", "MAXSESSIONS"],
+    ] {
+        assert_eq!(refused(&mut c, args), "ERR syntax error", "{args:?}");
     }
     let e = refused(&mut c, &["SESS.ASSIGN", "ab", &token, "bob"]);
     assert!(e.starts_with("ERR invalid app: "), "{e}");
@@ -2049,7 +2063,7 @@ fn command_docs_describe_assign_and_the_new_options() {
         .iter()
         .map(|a| a.field("name").unwrap().text())
         .collect();
-    assert_eq!(names, ["app", "token", "id"]);
+    assert_eq!(names, ["app", "token", "id", "n"]);
     assert_eq!(args[0].field("type").unwrap().text(), "key");
 
     let info = c.call(&["COMMAND", "INFO", "sess.assign"]).array();
@@ -2331,4 +2345,56 @@ fn long_listings_reply_in_json_too() {
         assert_eq!(map.array().len(), expected, "{listing:?}");
         assert_json_listing_is_map(&json, &map);
     }
+}
+
+/// ASSIGN ... MAXSESSIONS: a login that keeps its session respects the
+/// same cap as one that creates a session. The least recently active of the
+/// new user's sessions go (ties by token), never the one assigned; the cap
+/// does not apply to the old user, and bad values change nothing.
+#[test]
+fn assign_with_maxsessions_caps_the_new_users_sessions() {
+    let server = Server::start();
+    let mut c = server.client();
+    let start = now(&mut c);
+    let oldest = create(&mut c, "shop", "bob", &[]);
+    c.call(&[
+        "HSET",
+        &session_key("shop", &oldest),
+        "la",
+        &(start - 100).to_string(),
+    ]);
+    let older = create(&mut c, "shop", "bob", &[]);
+    c.call(&[
+        "HSET",
+        &session_key("shop", &older),
+        "la",
+        &(start - 50).to_string(),
+    ]);
+    let newest = create(&mut c, "shop", "bob", &[]);
+    let visitor = create(&mut c, "shop", "anon:1", &[]);
+    let kept_by_visitor = create(&mut c, "shop", "anon:1", &[]);
+
+    for bad in [
+        &["MAXSESSIONS", "0"][..],
+        &["MAXSESSIONS", "x"],
+        &["MAX", "2"],
+    ] {
+        let mut args = vec!["SESS.ASSIGN", "shop", visitor.as_str(), "bob"];
+        args.extend_from_slice(bad);
+        let before = digest(&mut c);
+        assert!(c.call(&args).is_error(), "{bad:?}");
+        assert_eq!(digest(&mut c), before, "{bad:?}");
+    }
+    let reply = c.call(&["SESS.ASSIGN", "shop", &visitor, "bob", "maxsessions", "2"]);
+    assert_eq!(reply, Reply::Int(1));
+    assert_eq!(sorted(&[&visitor, &newest]), {
+        let mut now_listed = soid(&mut c, "shop", "bob");
+        now_listed.sort();
+        now_listed
+    });
+    for gone in [&oldest, &older] {
+        assert!(c.call(&["SESS.PEEK", "shop", gone]).is_nil());
+        assert_eq!(c.call(&["EXISTS", &session_key("shop", gone)]).int(), 0);
+    }
+    assert_eq!(soid(&mut c, "shop", "anon:1"), vec![kept_by_visitor]);
 }

@@ -7,7 +7,10 @@
 //      of the commands the Node library sends for the same operation;
 //   3. SESS.* against redis-sessions 4.0.0 through the same node-redis client,
 //      50 operations in flight;
-//   4. memory per session, 100,000 sessions, module layout against the Node
+//   4. SESS.* against the connect-redis pattern (a JSON blob under
+//      sess:<id>), read, write and create through one node-redis client, 50
+//      commands in flight, with the compact JSON reply and without;
+//   5. memory per session, 100,000 sessions, module layout against the Node
 //      library's layout.
 //
 // Usage: node bench.js [--quick] [--readme]
@@ -17,11 +20,12 @@
 "use strict";
 
 const { execFileSync } = require("node:child_process");
+const crypto = require("node:crypto");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const RedisSessions = require("redis-sessions").default;
-const { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token } = require("./common");
+const { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token, commandStats } = require("./common");
 
 const QUICK = process.argv.includes("--quick");
 const SCALE = QUICK ? 0.1 : 1;
@@ -50,16 +54,6 @@ function redisBenchmark(port, { pipeline, requests, range }, command) {
   const rps = Number(line.split(",").slice(-7)[0].replace(/"/g, ""));
   if (!(rps > 0)) throw new Error(`redis-benchmark gave no result for ${command.join(" ")}:\n${out}`);
   return rps;
-}
-
-async function commandStats(client) {
-  const info = await client.info("commandstats");
-  const stats = {};
-  for (const line of info.split("\n")) {
-    const m = line.match(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/);
-    if (m) stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
-  }
-  return stats;
 }
 
 // Runs `op(i)` for i in [0, count) with IN_FLIGHT operations outstanding.
@@ -252,7 +246,140 @@ async function versusNodeLibrary(redis) {
   return { results, usec };
 }
 
-// ---------------------------------------------------------------- 4. memory
+// ---------------------------------------------------------------- 4. vs the connect-redis pattern
+
+// What connect-redis does with an express-session: the whole session as one
+// JSON text under sess:<id> (GET, then JSON.parse; SET ... EX on every save),
+// against the module's session, through the same node-redis client. The
+// module's data is the session as sess-express-store keeps it: each
+// top-level key's JSON text as one flat value.
+const CR_APP = "crbench";
+const CR_ROUNDS = 3;
+
+// A typical express-session session: the cookie and a few fields (about 200
+// bytes of JSON).
+function expressSession(i) {
+  return {
+    cookie: { originalMaxAge: 86400000, expires: new Date(Date.now() + 86400000).toISOString(), secure: false, httpOnly: true, path: "/" },
+    userId: `user${String(i).padStart(6, "0")}`,
+    name: "Ada Lovelace",
+    role: "editor",
+    views: i % 100,
+  };
+}
+const moduleData = (session) => JSON.stringify(Object.fromEntries(Object.entries(session).map(([k, v]) => [k, JSON.stringify(v)])));
+// express-session's ids: uid-safe of 24 bytes, 32 characters.
+const sessionId = () => crypto.randomBytes(24).toString("base64url");
+// Tokens a caller chooses (SESS.CREATE ... TOKEN): 64 characters of [A-Za-z0-9].
+const callerToken = () => crypto.randomBytes(48).toString("base64").replace(/[^A-Za-z0-9]/g, "0").slice(0, 64);
+
+// The Node client's reading of a map reply (clients/node: sessionObject).
+function sessionObject(reply) {
+  if (reply === null || reply === undefined) return null;
+  const fields = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) fields[String(reply[i])] = reply[i + 1];
+  const session = { id: String(fields.id), r: Number(fields.r), w: Number(fields.w), ttl: Number(fields.ttl), idle: Number(fields.idle), ip: String(fields.ip) };
+  if (fields.no_resave !== undefined) session.no_resave = true;
+  if (fields.d !== undefined) session.d = JSON.parse(String(fields.d));
+  return session;
+}
+
+const mustBe = (what, value) => {
+  if (value === null || value === undefined) throw new Error(`connect-redis pattern: ${what} found nothing`);
+  return value;
+};
+
+// Every variant of a group runs once untimed (round CR_ROUNDS: the JIT warms
+// up), then once per round, the order rotating from round to round; client
+// ops/s and server µs per call (INFO commandstats of the variant's command,
+// reset before each run) are the medians over the rounds.
+async function alternate(client, count, variants) {
+  const rates = variants.map(() => []);
+  const usec = variants.map(() => []);
+  for (const variant of variants) await drive(Math.min(count, 2000), (i) => variant.op(i, CR_ROUNDS));
+  for (let round = 0; round < CR_ROUNDS; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = (k + round) % variants.length;
+      await client.sendCommand(["CONFIG", "RESETSTAT"]);
+      rates[v].push(await drive(count, (i) => variants[v].op(i, round)));
+      const s = (await commandStats(client))[variants[v].stat];
+      usec[v].push(s && s.calls ? s.usec / s.calls : NaN);
+    }
+  }
+  return variants.map((v, k) => ({ label: v.label, command: v.command, baseline: Boolean(v.baseline), ops: median(rates[k]), usec: median(usec[k]), rates: rates[k] }));
+}
+
+async function versusConnectRedis(redis) {
+  const { client } = redis;
+  await client.flushAll();
+  const count = n(10000); // sessions on each side, one per user
+  const sessions = Array.from({ length: count }, (_, i) => expressSession(i));
+  const sids = sessions.map(() => sessionId());
+  const tokens = [];
+  await drive(count, (i) => client.set(`sess:${sids[i]}`, JSON.stringify(sessions[i]), { EX: 86400 }));
+  await drive(count, async (i) => {
+    tokens[i] = await client.sendCommand(["SESS.CREATE", CR_APP, sessions[i].userId, "10.0.0.1", "TTL", "86400", "DATA", moduleData(sessions[i])]);
+  });
+  const sizes = { blob: Buffer.byteLength(JSON.stringify(sessions[0])), data: Buffer.byteLength(moduleData(sessions[0])) };
+  // The module's hash of a session, for HGETALL (its key layout: rs:{app}:token).
+  const hashKey = (t) => `rs:{${CR_APP}}:${t}`;
+  const compact = await client.sendCommand(["SESS.GET", CR_APP, tokens[0], "JSON"]);
+  if (typeof compact !== "string" || JSON.parse(compact).id !== sessions[0].userId) throw new Error(`SESS.GET ... JSON did not reply one JSON text: ${compact}`);
+  if ((await client.sendCommand(["HGETALL", hashKey(tokens[0])])).length === 0) throw new Error(`no hash at ${hashKey(tokens[0])}`);
+  const pick = (i) => (i * 7919) % count; // spread over all sessions
+
+  const results = {};
+  log("  get");
+  results.get = await alternate(client, n(40000), [
+    { label: "connect-redis pattern", command: "GET sess:<id>, JSON.parse", stat: "get", baseline: true, op: async (i) => JSON.parse(mustBe("GET", await client.get(`sess:${sids[pick(i)]}`))) },
+    { label: "SESS.GET, map reply", command: "SESS.GET app token, read to an object", stat: "sess.get", op: async (i) => mustBe("SESS.GET", sessionObject(await client.sendCommand(["SESS.GET", CR_APP, tokens[pick(i)]]))) },
+    { label: "SESS.GET ... JSON", command: "SESS.GET app token JSON, JSON.parse", stat: "sess.get", op: async (i) => JSON.parse(mustBe("SESS.GET JSON", await client.sendCommand(["SESS.GET", CR_APP, tokens[pick(i)], "JSON"]))) },
+    { label: "HGETALL of the session's hash", command: "HGETALL rs:{app}:token (server-time baseline)", stat: "hgetall", op: (i) => client.sendCommand(["HGETALL", hashKey(tokens[pick(i)])]) },
+  ]);
+
+  log("  set");
+  const writes = n(20000);
+  const blobs = Array.from({ length: writes }, (_, i) => JSON.stringify({ ...sessions[pick(i)], views: i }));
+  const changes = Array.from({ length: writes }, (_, i) => JSON.stringify({ k: `v${i}` }));
+  results.set = await alternate(client, writes, [
+    { label: "connect-redis pattern", command: "SET sess:<id> <json> EX 86400", stat: "set", baseline: true, op: (i) => client.set(`sess:${sids[pick(i)]}`, blobs[i], { EX: 86400 }) },
+    { label: "SESS.SET, map reply", command: "SESS.SET app token {\"k\":\"v\"}, read to an object", stat: "sess.set", op: async (i) => mustBe("SESS.SET", sessionObject(await client.sendCommand(["SESS.SET", CR_APP, tokens[pick(i)], changes[i]]))) },
+    { label: "SESS.SET ... JSON", command: "SESS.SET app token {\"k\":\"v\"} JSON, JSON.parse", stat: "sess.set", op: async (i) => JSON.parse(mustBe("SESS.SET JSON", await client.sendCommand(["SESS.SET", CR_APP, tokens[pick(i)], changes[i], "JSON"]))) },
+  ]);
+
+  log("  create");
+  // Each round (and the warm-up) creates sessions of its own: new ids, new
+  // tokens, a fresh app.
+  const creates = n(20000);
+  const fresh = Array.from({ length: creates }, (_, i) => expressSession(count + i));
+  const freshBlobs = fresh.map((s) => JSON.stringify(s));
+  const freshData = fresh.map((s) => moduleData(s));
+  const newIds = Array.from({ length: CR_ROUNDS + 1 }, () => Array.from({ length: creates }, sessionId));
+  const newTokens = Array.from({ length: CR_ROUNDS + 1 }, () => Array.from({ length: creates }, callerToken));
+  results.create = await alternate(client, creates, [
+    { label: "connect-redis pattern", command: "SET sess:<new id> <json> EX 86400", stat: "set", baseline: true, op: (i, round) => client.set(`sess:${newIds[round][i]}`, freshBlobs[i], { EX: 86400 }) },
+    { label: "SESS.CREATE", command: "SESS.CREATE app id ip TTL 86400 DATA <json>", stat: "sess.create", op: (i, round) => client.sendCommand(["SESS.CREATE", `crc${round}`, fresh[i].userId, "10.0.0.1", "TTL", "86400", "DATA", freshData[i]]) },
+    { label: "SESS.CREATE ... TOKEN", command: "SESS.CREATE app id ip TTL 86400 DATA <json> TOKEN <token>", stat: "sess.create", op: (i, round) => client.sendCommand(["SESS.CREATE", `crt${round}`, fresh[i].userId, "10.0.0.1", "TTL", "86400", "DATA", freshData[i], "TOKEN", newTokens[round][i]]) },
+  ]);
+
+  for (const [op, rows] of Object.entries(results)) {
+    const base = rows.find((r) => r.baseline);
+    for (const r of rows) log(`  ${op}: ${r.label} ${fmt(r.ops)}/s (${ratio(r.ops, base.ops)}), server ${r.usec.toFixed(2)} µs per call`);
+  }
+  const row = (op, label) => results[op].find((r) => r.label === label);
+  const versus = (op, label) => row(op, label).ops / results[op].find((r) => r.baseline).ops;
+  const targets = [
+    ["get: SESS.GET ... JSON ≥ 0.9× GET sess:<id> (client ops/s)", versus("get", "SESS.GET ... JSON"), (x) => x >= 0.9],
+    ["set: SESS.SET ... JSON ≥ 0.8× SET sess:<id> ... EX (client ops/s)", versus("set", "SESS.SET ... JSON"), (x) => x >= 0.8],
+    ["create: SESS.CREATE ≥ 0.7× SET of a new id (client ops/s)", versus("create", "SESS.CREATE"), (x) => x >= 0.7],
+    ["create: SESS.CREATE ... TOKEN ≥ 0.7× SET of a new id (client ops/s)", versus("create", "SESS.CREATE ... TOKEN"), (x) => x >= 0.7],
+    ["SESS.GET server time ≤ 2.2× HGETALL of the same session hash", row("get", "SESS.GET, map reply").usec / row("get", "HGETALL of the session's hash").usec, (x) => x <= 2.2],
+  ].map(([label, value, ok]) => ({ label, value, pass: ok(value) }));
+  for (const t of targets) log(`  ${t.pass ? "PASS" : "MISS"} ${t.label}: ${t.value.toFixed(2)}×`);
+  return { results, targets, sessions: count, sizes };
+}
+
+// ---------------------------------------------------------------- 5. memory
 
 async function usedMemory(client) {
   await client.sendCommand(["MEMORY", "PURGE"]);
@@ -281,7 +408,7 @@ async function memoryPerSession(redis) {
 
 // ---------------------------------------------------------------- report
 
-function report({ plain, node, memory, redisVersion, seconds }) {
+function report({ plain, node, pattern, memory, redisVersion, seconds }) {
   const cpu = (fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) || [])[1] || "unknown CPU";
   const lines = [];
   const p = (s = "") => lines.push(s);
@@ -323,6 +450,19 @@ function report({ plain, node, memory, redisVersion, seconds }) {
   p("|---|---|---|---|");
   for (const [op, r] of Object.entries(node.results)) p(`| ${op} | ${fmt(r.lib)} | ${fmt(r.mod)} | ${ratio(r.mod, r.lib)} |`);
   p();
+  p(`**SESS.* against the connect-redis pattern**, both through one node-redis client, ${IN_FLIGHT} commands in flight, median of ${CR_ROUNDS} alternating rounds (server µs per call from INFO commandstats, reset before each run); ${pattern.sessions.toLocaleString("en-US")} sessions on each side, one per user: an express-session session (cookie and four fields) as ${pattern.sizes.blob} bytes of JSON under \`sess:<id>\`, and as the module's data the way sess-express-store keeps it (${pattern.sizes.data} bytes); replies read as the Node client would:`);
+  p();
+  p("| operation | command | client ops/s | ratio to the connect-redis pattern | server µs per call |");
+  p("|---|---|---|---|---|");
+  for (const [op, rows] of Object.entries(pattern.results)) {
+    const base = rows.find((r) => r.baseline);
+    for (const r of rows) p(`| ${op} | ${r.command.replace(/[<>|]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "|": "\\|" })[c])} | ${fmt(r.ops)} | ${ratio(r.ops, base.ops)} | ${r.usec.toFixed(2)} |`);
+  }
+  p();
+  p("| target (connect-redis pattern) | measured | |");
+  p("|---|---|---|");
+  for (const t of pattern.targets) p(`| ${t.label.replace(/[<>]/g, (c) => (c === "<" ? "&lt;" : "&gt;"))} | ${t.value.toFixed(2)}× | ${t.pass ? "PASS" : "**MISS**"} |`);
+  p();
   p(`**Memory** (\`used_memory\` growth per session, ${memory.sessions.toLocaleString("en-US")} sessions of ${memory.users.toLocaleString("en-US")} users, data \`{"cart":N,"theme":"dark"}\`): SESS.* ${Math.round(memory.mod)} bytes, redis-sessions ${Math.round(memory.lib)} bytes, ratio ${ratio(memory.mod, memory.lib)}.`);
   p();
   p("**Targets**");
@@ -341,13 +481,15 @@ async function main() {
   try {
     const redisVersion = (await redis.client.info("server")).match(/redis_version:(\S+)/)[1];
     log(`Redis ${redisVersion} on port ${redis.port} with ${MODULE}`);
-    log("1/3 SESS.* against plain Redis commands");
+    log("1/4 SESS.* against plain Redis commands");
     const plain = await versusPlainRedis(redis);
-    log("2/3 SESS.* against redis-sessions 4.0.0");
+    log("2/4 SESS.* against redis-sessions 4.0.0");
     const node = await versusNodeLibrary(redis);
-    log("3/3 memory per session");
+    log("3/4 SESS.* against the connect-redis pattern");
+    const pattern = await versusConnectRedis(redis);
+    log("4/4 memory per session");
     const memory = await memoryPerSession(redis);
-    const text = report({ plain, node, memory, redisVersion, seconds: (Date.now() - started) / 1000 });
+    const text = report({ plain, node, pattern, memory, redisVersion, seconds: (Date.now() - started) / 1000 });
     const dir = path.join(ROOT, "bench", "results");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "latest.md"), `${text}\n`);

@@ -12,7 +12,34 @@ const MODULE = process.env.SESS_MODULE || path.join(ROOT, "target", "release", "
 const PREFIX = "BenchTokenBenchTokenBenchTokenBenchTokenBenchTokenBe"; // 52 chars + 12 digits = 64
 const PINNED = process.env.SESS_BENCH_PINNED === "1";
 
-function freePort() {
+// SESS_BENCH_PORTS=29000-29099 keeps every port a benchmark opens (its
+// redis-servers, the HTTP bench's app) within that range, for a machine whose
+// other ports belong to someone else; otherwise the system picks free ports.
+const PORTS = (process.env.SESS_BENCH_PORTS || "").match(/^(\d+)-(\d+)$/);
+let nextInRange = 0;
+
+function listenable(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+async function freePort() {
+  if (PORTS) {
+    const [low, high] = [Number(PORTS[1]), Number(PORTS[2])];
+    // Round the range, so that a port handed out but not yet bound (a
+    // server still starting) is not handed out again by this process.
+    for (let k = 0; k <= high - low; k++) {
+      const port = low + ((nextInRange + k) % (high - low + 1));
+      if (await listenable(port)) {
+        nextInRange = port - low + 1;
+        return port;
+      }
+    }
+    throw new Error(`no free port in SESS_BENCH_PORTS=${process.env.SESS_BENCH_PORTS}`);
+  }
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.listen(0, "127.0.0.1", () => {
@@ -121,4 +148,15 @@ async function probed(port, action) {
 
 const token = (i) => PREFIX + String(i).padStart(12, "0");
 
-module.exports = { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, probed, token };
+// INFO commandstats as { name: { calls, usec } } (module commands as "sess.get").
+async function commandStats(client) {
+  const info = await client.info("commandstats");
+  const stats = {};
+  for (const line of info.split("\n")) {
+    const m = line.match(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/);
+    if (m) stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  }
+  return stats;
+}
+
+module.exports = { ROOT, MODULE, PREFIX, PINNED, freePort, startRedis, populate, probed, token, commandStats };

@@ -1,10 +1,11 @@
-//! `SESS.ASSIGN app token id`: gives a live session to user `id` (a login or
+//! `SESS.ASSIGN app token id [MAXSESSIONS n]`: gives a live session to user `id` (a login or
 //! a logout that keeps the session, so that no request in flight finds it
 //! gone). In one step its `id` changes, it leaves the old user's index and
 //! joins the new user's, and it counts as the new user's activity. The old
 //! user leaves ACTIVITY when no session of theirs remains, as after a KILL.
 //! Replies 1, or 0 when there is no live session. Assigning the id the
-//! session already has is a plain touch.
+//! session already has is a plain touch. MAXSESSIONS caps the new user's
+//! live sessions as CREATE's does, never removing the session assigned.
 
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -17,6 +18,7 @@ pub struct Assign<'a> {
     app: &'a [u8],
     token: &'a [u8],
     id: &'a [u8],
+    max_sessions: Option<usize>,
 }
 
 impl<'a> Assign<'a> {
@@ -25,6 +27,13 @@ impl<'a> Assign<'a> {
             app: args::app(args[0])?,
             token: args::token(args[1])?,
             id: args::id(args[2])?,
+            max_sessions: match &args[3..] {
+                [] => None,
+                [option, n] if option.eq_ignore_ascii_case(b"MAXSESSIONS") => {
+                    Some(args::max_sessions(n)?)
+                }
+                _ => return Err(crate::error::syntax()),
+            },
         })
     }
 
@@ -51,6 +60,9 @@ impl<'a> Assign<'a> {
             new_user.kind() == Kind::Empty && expiry.zset_score(&store.string(self.id)).is_none();
         let needed = [&old_user, &activity, &expiry].into_iter();
         crate::cluster::need(&store, needed.chain((!new_is_unknown).then_some(&new_user)))?;
+        if self.max_sessions.is_some() {
+            crate::cluster::need_sessions(&store, &new_user)?;
+        }
 
         let id = store.string(self.id);
         let token = store.string(self.token);
@@ -69,13 +81,16 @@ impl<'a> Assign<'a> {
         registry::session_expires(ctx, self.app, expires_at);
         store.record_activity(&mut activity, &id);
         store.announce(c"sess.assigned", self.id);
+        if let Some(max) = self.max_sessions {
+            super::create::evict_beyond(&store, &mut new_user, self.id, &token, max);
+        }
         Ok(RedisValue::Integer(1))
     }
 }
 
 pub fn command(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     super::redact(ctx, &args, &[2]);
-    let args = super::arguments(&args, 3, 3)?;
+    let args = super::arguments(&args, 3, 5)?;
     Assign::parse(&args)?.run(ctx)
 }
 

@@ -193,7 +193,7 @@ fn claim(store: &Store, token: &[u8]) -> Result<Claim, RedisError> {
 /// remain, never `newest` (the session just created). Ties on the last
 /// active second go by token order: a session's creation time is not stored
 /// (storing it would change every session's hash).
-fn evict_beyond(store: &Store, user: &mut Key, id: &[u8], newest: &RedisString, max: usize) {
+pub fn evict_beyond(store: &Store, user: &mut Key, id: &[u8], newest: &RedisString, max: usize) {
     let mut others: Vec<(i64, RedisString)> = user
         .zset_range(f64::NEG_INFINITY, f64::INFINITY, usize::MAX)
         .into_iter()
