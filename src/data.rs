@@ -237,13 +237,32 @@ fn push_string(out: &mut String, text: &str) {
 /// canonical form only through backslash escapes (control characters must be
 /// escaped to be valid at all), so a string without one is already canonical.
 fn canonical_string(raw: &str) -> Result<String, RedisError> {
-    if !raw.contains('\\') {
+    if is_canonical(raw) {
         return Ok(raw.to_owned());
     }
     let value: String = serde_json::from_str(raw).map_err(|e| not_json(&e))?;
     let mut out = String::with_capacity(raw.len());
     push_string(&mut out, &value);
     Ok(out)
+}
+
+/// Whether a string's raw JSON text (already checked valid by the parser)
+/// is in canonical escaping: every escape one that serde_json writes in its
+/// short form. JSON text kept inside a value (`"{\"a\":1}"`, as the express
+/// store keeps nested data) needs no rewriting then.
+fn is_canonical(raw: &str) -> bool {
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'\\'
+            && !matches!(
+                bytes.next(),
+                Some(b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't')
+            )
+        {
+            return false;
+        }
+    }
+    true
 }
 
 fn not_json(e: &serde_json::Error) -> RedisError {
@@ -438,6 +457,23 @@ mod tests {
     #[test]
     fn corrupt_stored_data_is_refused() {
         assert!(apply(Some(b"not json"), patch(r#"{"a":1}"#), MAX).is_err());
+    }
+
+    #[test]
+    fn strings_in_canonical_escaping_are_kept_and_others_rewritten() {
+        for raw in [r#""plain""#, r#""{\"a\":\"b\\\\c\"}""#, r#""x\ny\tz""#] {
+            assert!(is_canonical(raw), "{raw}");
+            assert_eq!(canonical_string(raw).unwrap(), raw);
+        }
+        for (raw, canonical) in [
+            (r#""a\/b""#, r#""a/b""#),
+            (r#""\u0041""#, r#""A""#),
+            (r#""\u001f""#, r#""\u001f""#),
+            (r#""\u00e9""#, "\"\u{e9}\""),
+        ] {
+            assert!(!is_canonical(raw), "{raw}");
+            assert_eq!(canonical_string(raw).unwrap(), canonical, "{raw}");
+        }
     }
 
     #[test]

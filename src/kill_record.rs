@@ -36,7 +36,7 @@ pub fn check(store: &Store) -> Result<(), RedisError> {
 /// no kill on record, so an app that never kills keeps its hashes as the
 /// Node library wrote them.
 pub fn stamp(store: &Store) -> i64 {
-    if !crate::registry::kill_records_may_exist() {
+    if !crate::registry::KILL_RECORDS.may_exist() {
         return 0;
     }
     let kills = Key::open(store.ctx(), &store.keys.kills(), false);
@@ -53,7 +53,7 @@ pub fn record(store: &Store, id: Option<&[u8]>) -> i64 {
     let Ok(mut kills) = store.open_hash(&store.keys.kills(), true) else {
         return 0;
     };
-    crate::registry::kill_record_may_appear();
+    crate::registry::KILL_RECORDS.appeared();
     let epoch = next_epoch(store, &kills);
     if id.is_none() {
         // A kill of the app ends every user's sessions: the users' own

@@ -32,7 +32,7 @@
 //!    notices to it), `keys.rs`, `redis_key.rs`, `session.rs`, `data.rs`,
 //!    `args.rs`, `reply.rs` (with `view.rs`, `session_json.rs`), `config.rs`, `server.rs` (database selection,
 //!    paused writes, cluster mode), `change_log.rs` (keys written while a
-//!    listing waits), `stats.rs`, and the small helpers.
+//!    listing waits), `hash_layout.rs` (how to read a session hash), `stats.rs`, and the small helpers.
 
 mod activity_score;
 mod api;
@@ -47,6 +47,7 @@ mod data;
 mod error;
 mod expiry;
 mod graves;
+mod hash_layout;
 mod import;
 mod info;
 mod inline_vec;

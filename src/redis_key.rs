@@ -210,6 +210,36 @@ impl Key {
         Some(RedisString::from_redis_module_string(self.ctx, value))
     }
 
+    /// Ten fields of a hash in one call, named by Redis strings made once
+    /// (no string per name): a dictionary lookup each on a big hash.
+    pub fn hash_get_ten(
+        &self,
+        fields: [*mut raw::RedisModuleString; 10],
+    ) -> [Option<RedisString>; 10] {
+        let mut v: [*mut raw::RedisModuleString; 10] = [std::ptr::null_mut(); 10];
+        if self.kind == Kind::Hash {
+            let f = fields;
+            // SAFETY: the key is an open hash; the variadic list is (field,
+            // out-pointer) pairs followed by NULL; the values returned are
+            // ours to free (see `hash_get`).
+            unsafe {
+                let [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9] = &mut v;
+                call!(RedisModule_HashGet(
+                    self.ptr,
+                    raw::REDISMODULE_HASH_NONE as c_int,
+                    f[0], v0 as *mut _, f[1], v1 as *mut _, f[2], v2 as *mut _,
+                    f[3], v3 as *mut _, f[4], v4 as *mut _, f[5], v5 as *mut _,
+                    f[6], v6 as *mut _, f[7], v7 as *mut _, f[8], v8 as *mut _,
+                    f[9], v9 as *mut _,
+                    END,
+                ) or 0);
+            }
+        }
+        v.map(|value| {
+            (!value.is_null()).then(|| RedisString::from_redis_module_string(self.ctx, value))
+        })
+    }
+
     /// Two fields of a hash by their names as C strings, in one call and
     /// without a Redis string per name (the fields of `_kills` a GET reads).
     /// A name holding a NUL byte matches no field.

@@ -25,44 +25,61 @@ pub fn on_key_event(ctx: &Context, _event: NotifyEvent, _name: &str, key: &[u8])
     if let Some(app) = keys::app_of_index_key(config::prefix(), key) {
         learn(selected_db(ctx), app);
     }
-    // Whatever the prefix: a kill record may appear under one it is set to.
+    // Whatever the prefix: such a key may appear under one it is set to.
     if key.ends_with(b"}:_kills") {
-        kill_record_may_appear();
+        KILL_RECORDS.appeared();
+    } else if key.ends_with(b"}:_graves") {
+        GRAVEYARDS.appeared();
     }
 }
 
-/// Whether some database may hold a kill record (`_kills`, kill_record.rs).
-/// While none can, the liveness rule needs no lookup of it: GET and CREATE
-/// on an app that never killed open no key for it. It starts true (a module
-/// loaded into a server with data), turns true whenever such a key is
-/// created or loaded by any means (a kill, replication, RESTORE, RENAME,
-/// MOVE, an RDB or AOF load: each raises the `new` or `loaded` event) or
-/// databases are swapped, and turns false only when a full pass of the
-/// keyspace scan found none and none appeared meanwhile.
-static KILL_RECORDS_MAY_EXIST: AtomicBool = AtomicBool::new(true);
-/// How many times a kill record may have appeared: a scan pass compares it
-/// at its start and end.
-static KILL_RECORD_NOTICES: AtomicU64 = AtomicU64::new(0);
-
-pub fn kill_records_may_exist() -> bool {
-    KILL_RECORDS_MAY_EXIST.load(Ordering::Relaxed)
+/// Whether some database may hold a key of one rare kind: kill records
+/// (`_kills`, kill_record.rs) or graveyards of big kills (`_graves`,
+/// graves/). While none can, the commands skip looking for one: GET and
+/// CREATE on an app that never killed open no key for them. Each starts
+/// true (a module loaded into a server with data), turns true whenever such
+/// a key is created or loaded by any means (a command, replication,
+/// RESTORE, RENAME, COPY, MOVE, an RDB or AOF load: each raises the `new` or
+/// `loaded` event) or databases are swapped, and turns false only when a
+/// full pass of the keyspace scan found none and none appeared meanwhile.
+/// Events and the scan both run on the main thread, so no notice can come
+/// between a pass's check and its conclusion.
+pub struct Presence {
+    may_exist: AtomicBool,
+    /// How many times one may have appeared: a scan pass compares it at
+    /// its start and end.
+    notices: AtomicU64,
 }
 
-pub fn kill_record_may_appear() {
-    KILL_RECORD_NOTICES.fetch_add(1, Ordering::Relaxed);
-    KILL_RECORDS_MAY_EXIST.store(true, Ordering::Relaxed);
-}
+pub static KILL_RECORDS: Presence = Presence::new();
+pub static GRAVEYARDS: Presence = Presence::new();
 
-pub fn kill_record_notices() -> u64 {
-    KILL_RECORD_NOTICES.load(Ordering::Relaxed)
-}
+impl Presence {
+    const fn new() -> Presence {
+        Presence {
+            may_exist: AtomicBool::new(true),
+            notices: AtomicU64::new(0),
+        }
+    }
 
-/// A full scan pass, begun at notice count `since`, found no kill record.
-/// (Events and the scan both run on the main thread, so no notice can come
-/// between the check and the store.)
-pub fn no_kill_record_found(since: u64) {
-    if kill_record_notices() == since {
-        KILL_RECORDS_MAY_EXIST.store(false, Ordering::Relaxed);
+    pub fn may_exist(&self) -> bool {
+        self.may_exist.load(Ordering::Relaxed)
+    }
+
+    pub fn appeared(&self) {
+        self.notices.fetch_add(1, Ordering::Relaxed);
+        self.may_exist.store(true, Ordering::Relaxed);
+    }
+
+    pub fn notices(&self) -> u64 {
+        self.notices.load(Ordering::Relaxed)
+    }
+
+    /// A full scan pass, begun at notice count `since`, found none.
+    pub fn none_found(&self, since: u64) {
+        if self.notices() == since {
+            self.may_exist.store(false, Ordering::Relaxed);
+        }
     }
 }
 

@@ -75,6 +75,7 @@ fn step(ctx: &Context) -> bool {
     if flags.contains(ContextFlags::LOADING) {
         return false;
     }
+    crate::hash_layout::refresh(ctx, crate::clock::now_millis().div_euclid(1000));
     let budget = SWEEP_BATCH.get().max(1) as usize;
     crate::graves::waiting::abandon_lost(ctx);
 

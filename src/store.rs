@@ -175,23 +175,17 @@ impl<'a> Store<'a> {
     }
 
     fn read_with(&self, key: &Key, parse_ttl: fn(&[u8]) -> Option<i64>) -> Option<StoredSession> {
-        let mut found = FoundFields::default();
-        key.hash_scan(|field, value| {
-            let int = || parse_int(value.bytes());
-            match field {
-                f if f == ID.bytes() => found.id = Some(value.keep(self.ctx)),
-                f if f == READS.bytes() => found.r = int(),
-                f if f == WRITES.bytes() => found.w = int(),
-                f if f == IP.bytes() => found.ip = Some(value.keep(self.ctx)),
-                f if f == LAST_ACTIVITY.bytes() => found.la = int(),
-                f if f == TTL.bytes() => found.ttl = parse_ttl(value.bytes()),
-                f if f == NO_RESAVE.bytes() => found.no_resave = value.bytes() == ONE.bytes(),
-                f if f == MAXAGE_AT.bytes() => found.maxage_at = Some(int()),
-                f if f == EPOCH.bytes() => found.epoch = Some(int()),
-                f if f == DATA.bytes() => found.d = Some(value.keep(self.ctx)),
-                _ => {}
-            }
-        });
+        let found = if crate::hash_layout::expect_dictionary() {
+            self.look_up_fields(key, parse_ttl)
+        } else {
+            self.scan_fields(key, parse_ttl)
+        };
+        let longest = [&found.id, &found.ip, &found.d]
+            .iter()
+            .filter_map(|v| v.as_ref().map(|v| v.as_slice().len()))
+            .max()
+            .unwrap_or(0);
+        crate::hash_layout::note_read(longest);
         // A last activity before 1970 is no time this module (or the
         // library) ever wrote: unreadable, not live for ever.
         let la = found.la.filter(|la| *la >= 0)?;
@@ -216,6 +210,58 @@ impl<'a> Store<'a> {
         })
     }
 
+    /// A session's fields by one pass over the hash (cheaper on a listpack,
+    /// see hash_layout.rs).
+    fn scan_fields(&self, key: &Key, parse_ttl: fn(&[u8]) -> Option<i64>) -> FoundFields {
+        let mut found = FoundFields::default();
+        key.hash_scan(|field, value| {
+            let int = || parse_int(value.bytes());
+            match field {
+                f if f == ID.bytes() => found.id = Some(value.keep(self.ctx)),
+                f if f == READS.bytes() => found.r = int(),
+                f if f == WRITES.bytes() => found.w = int(),
+                f if f == IP.bytes() => found.ip = Some(value.keep(self.ctx)),
+                f if f == LAST_ACTIVITY.bytes() => found.la = int(),
+                f if f == TTL.bytes() => found.ttl = parse_ttl(value.bytes()),
+                f if f == NO_RESAVE.bytes() => found.no_resave = value.bytes() == ONE.bytes(),
+                f if f == MAXAGE_AT.bytes() => found.maxage_at = Some(int()),
+                f if f == EPOCH.bytes() => found.epoch = Some(int()),
+                f if f == DATA.bytes() => found.d = Some(value.keep(self.ctx)),
+                _ => {}
+            }
+        });
+        found
+    }
+
+    /// A session's fields by a lookup each (cheaper on a dictionary).
+    fn look_up_fields(&self, key: &Key, parse_ttl: fn(&[u8]) -> Option<i64>) -> FoundFields {
+        let [id, r, w, ip, la, ttl, no_resave, maxage_at, epoch, d] = key.hash_get_ten([
+            ID.redis_string(),
+            READS.redis_string(),
+            WRITES.redis_string(),
+            IP.redis_string(),
+            LAST_ACTIVITY.redis_string(),
+            TTL.redis_string(),
+            NO_RESAVE.redis_string(),
+            MAXAGE_AT.redis_string(),
+            EPOCH.redis_string(),
+            DATA.redis_string(),
+        ]);
+        let int = |v: Option<RedisString>| v.and_then(|v| parse_int(v.as_slice()));
+        FoundFields {
+            id,
+            r: int(r),
+            w: int(w),
+            ip,
+            la: int(la),
+            ttl: ttl.and_then(|v| parse_ttl(v.as_slice())),
+            no_resave: no_resave.is_some_and(|v| v.as_slice() == ONE.bytes()),
+            maxage_at: maxage_at.map(|v| parse_int(v.as_slice())),
+            epoch: epoch.map(|v| parse_int(v.as_slice())),
+            d,
+        }
+    }
+
     /// The session in `key` if it is live: not expired, and not killed.
     pub fn read_live(&self, key: &Key) -> Option<StoredSession> {
         self.read(key).filter(|s| self.is_live(s))
@@ -238,7 +284,7 @@ impl<'a> Store<'a> {
     /// The epoch of the latest kill of the app or of user `id` on record,
     /// 0 for none. One failed lookup for an app that never had a kill.
     pub fn kill_epoch(&self, id: &[u8]) -> i64 {
-        if !crate::registry::kill_records_may_exist() {
+        if !crate::registry::KILL_RECORDS.may_exist() {
             return 0;
         }
         let kills = Key::open(self.ctx, &self.keys.kills(), false);

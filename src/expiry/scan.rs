@@ -51,11 +51,12 @@ struct ScanState {
     ended_pass: Option<(i64, HashSet<App>)>,
     /// The apps this pass has left alone so far.
     skipped: HashSet<App>,
-    /// Kill records this pass has met, and the registry's count of their
-    /// appearances when it began: a pass that met none while none appeared
-    /// tells the registry that none exists.
+    /// Whether this pass has met kill records and graveyards, and the
+    /// registry's counts of their appearances when it began: a pass that met
+    /// none of a kind while none appeared tells the registry none exists.
     kills_met: bool,
-    kill_notices: u64,
+    graves_met: bool,
+    notices: (u64, u64),
 }
 
 type App = (i32, Vec<u8>);
@@ -76,6 +77,8 @@ struct Found {
     users: Vec<Vec<u8>>,
     /// Apps with kills on record.
     kills: Vec<Vec<u8>>,
+    /// Whether a graveyard index (`_graves`) was met.
+    graves: bool,
     /// The import's namespace prefix, while it is on, and the apps whose
     /// library session list was met under it.
     library_prefix: Option<Vec<u8>>,
@@ -98,7 +101,8 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
         ended_pass: None,
         skipped: HashSet::new(),
         kills_met: false,
-        kill_notices: registry::kill_record_notices(),
+        graves_met: false,
+        notices: notices(),
     });
     if state.cursor.is_null() || (!hurry && now_ms - state.last_step_ms < SWEEP_INTERVAL_MS.get()) {
         return false;
@@ -116,9 +120,12 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
         state.ended_pass = Some((state.pass_started_ms, skipped));
         state.pass_started_ms = now_ms;
         if !std::mem::take(&mut state.kills_met) {
-            registry::no_kill_record_found(state.kill_notices);
+            registry::KILL_RECORDS.none_found(state.notices.0);
         }
-        state.kill_notices = registry::kill_record_notices();
+        if !std::mem::take(&mut state.graves_met) {
+            registry::GRAVEYARDS.none_found(state.notices.1);
+        }
+        state.notices = notices();
         return true;
     }
     while found.visited < budget {
@@ -162,6 +169,7 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
     }
     state.skipped.extend(skipped);
     state.kills_met |= !found.kills.is_empty();
+    state.graves_met |= found.graves;
     for app in &found.kills {
         let key = (db, app.clone());
         let Some((started, left_alone)) = &state.ended_pass else {
@@ -172,6 +180,14 @@ pub fn step(ctx: &Context, now_ms: i64, budget: usize, hurry: bool) -> bool {
         }
     }
     false
+}
+
+/// The registry's counts of kill records and graveyards appearing.
+fn notices() -> (u64, u64) {
+    (
+        registry::KILL_RECORDS.notices(),
+        registry::GRAVEYARDS.notices(),
+    )
 }
 
 extern "C" fn collect(
@@ -188,9 +204,11 @@ extern "C" fn collect(
         Some((_, Parsed::Session(_))) => found.sessions.push(name.to_vec()),
         Some((_, Parsed::UserSessions(_))) => found.users.push(name.to_vec()),
         Some((app, Parsed::Kills)) => found.kills.push(app.to_vec()),
-        Some((app, Parsed::Activity | Parsed::Expiry | Parsed::Graves)) => {
+        Some((app, Parsed::Graves)) => {
+            found.graves = true;
             found.apps.push(app.to_vec())
         }
+        Some((app, Parsed::Activity | Parsed::Expiry)) => found.apps.push(app.to_vec()),
         Some(_) => {}
         None => {
             let library_app = found

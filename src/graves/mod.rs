@@ -75,7 +75,8 @@ fn new_member(kind: u8, id: Option<&[u8]>) -> Vec<u8> {
 
 /// Whether the app has kills still being freed, so the rule above applies.
 pub fn active(store: &Store) -> bool {
-    Key::open(store.ctx(), &store.keys.graves(), false).kind() == Kind::ZSet
+    crate::registry::GRAVEYARDS.may_exist()
+        && Key::open(store.ctx(), &store.keys.graves(), false).kind() == Kind::ZSet
 }
 
 /// Whether the user's index `us:<id>` holds their current sessions (and not
@@ -117,6 +118,7 @@ pub fn bury(
     let member = new_member(if id.is_some() { b'u' } else { b'a' }, id);
     let to = store.keys.grave(&member);
     rename(store, from, &to)?;
+    crate::registry::GRAVEYARDS.appeared();
     let mut graves = store.open_index(&store.keys.graves(), true)?;
     store.index_set(&mut graves, &store.string(&member), killed_at);
     Ok(member)

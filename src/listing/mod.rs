@@ -180,9 +180,10 @@ extern "C" fn on_server_event(
     data: *mut std::ffi::c_void,
 ) {
     if event.id == raw::REDISMODULE_EVENT_SWAPDB {
-        // A kill record may move into a database the keyspace scan has
-        // already passed: it must not conclude that none exists.
-        crate::registry::kill_record_may_appear();
+        // A rare key may move into a database the keyspace scan has already
+        // passed: it must not conclude that none exists.
+        crate::registry::KILL_RECORDS.appeared();
+        crate::registry::GRAVEYARDS.appeared();
     }
     if data.is_null() || !any_pending() {
         return;
