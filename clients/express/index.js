@@ -150,6 +150,44 @@ function attachSnapshot(session, snapshot) {
   }
 }
 
+// A stored value back as the application's: JSON text parsed, anything else
+// kept as it is.
+function parseJson(raw) {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+// The session object from the module's data, with `parse(raw, key)` for
+// each value the store wrote (a string); `values` keeps those texts to
+// compare with at the next save.
+function build(data, parse) {
+  const session = {};
+  const values = Object.create(null);
+  if (data === null || typeof data !== "object") data = {};
+  for (const key of Object.keys(data)) {
+    const raw = data[key];
+    let value = raw;
+    if (typeof raw === "string") {
+      value = parse(raw, key);
+      values[key] = raw;
+    } else {
+      // A number or boolean some other writer stored: no text the store
+      // wrote (null never equals one), so the next save rewrites it as
+      // JSON text, or removes it when the session no longer has it.
+      values[key] = null;
+    }
+    if (key === "__proto__") setOwn(session, key, value);
+    else session[key] = value;
+  }
+  if (!session.cookie || typeof session.cookie !== "object") {
+    setOwn(session, "cookie", { originalMaxAge: null, expires: null, httpOnly: true, path: "/" });
+  }
+  return { session, values };
+}
+
 function integerOption(options, name, min, max) {
   const value = options[name];
   if (value === undefined || value === null) return undefined;
@@ -451,39 +489,28 @@ class SessStore extends BaseStore {
     const reply = await this.redis.send([command, this.app, token, "JSON"], this.disableTouch);
     if (reply === null || reply === undefined) return null;
     const parsed = JSON.parse(text(reply));
-    const { session, values } = await this._decode(parsed);
+    const { session, values } = this.serializer === JSON ? build(parsed.d || {}, parseJson) : await this._decode(parsed);
     attachSnapshot(session, { token, user: String(parsed.id), ttl: Number(parsed.ttl), values });
     return session;
   }
 
   // The module's session (compact JSON reply) as the application's session:
-  // each data value parsed back, a cookie always present.
+  // each data value parsed back, a cookie always present. Synchronous with
+  // the default serializer (no promise per key on every request); a custom
+  // serializer's parse may return a promise.
   async _decode(parsed) {
-    const session = {};
-    const values = Object.create(null);
     const data = parsed.d && typeof parsed.d === "object" ? parsed.d : {};
+    if (this.serializer === JSON) return build(data, parseJson);
+    const parsedValues = Object.create(null);
     for (const key of Object.keys(data)) {
-      const raw = data[key];
-      let value = raw;
-      if (typeof raw === "string") {
-        try {
-          value = await this.serializer.parse(raw);
-        } catch {
-          value = raw;
-        }
-        values[key] = raw;
-      } else {
-        // A number or boolean some other writer stored: no text the store
-        // wrote (null never equals one), so the next save rewrites it as
-        // JSON text, or removes it when the session no longer has it.
-        values[key] = null;
+      if (typeof data[key] !== "string") continue;
+      try {
+        parsedValues[key] = await this.serializer.parse(data[key]);
+      } catch {
+        parsedValues[key] = data[key];
       }
-      setOwn(session, key, value);
     }
-    if (!session.cookie || typeof session.cookie !== "object") {
-      setOwn(session, "cookie", { originalMaxAge: null, expires: null, httpOnly: true, path: "/" });
-    }
-    return { session, values };
+    return build(data, (raw, key) => parsedValues[key]);
   }
 
   // The session's top-level keys as the text to store, in key order; keys
