@@ -94,12 +94,16 @@ function moduleError(error) {
   return libraryError("invalidFormat", { item });
 }
 
-// A session map of the module (flat field/value list over RESP2, an object
-// over RESP3) as the library's object: id, r, w, ttl, idle, ip, then
-// no_resave and d only when set.
+// A session of the module as the library's object: id, r, w, ttl, idle, ip,
+// then no_resave and d only when set. The client asks for the compact reply
+// (the JSON option: one JSON text, parsed at once, where a map costs node-redis
+// a step per element); a map (flat field/value list over RESP2, an object
+// over RESP3) is read too.
 function sessionObject(reply) {
   if (reply === null || reply === undefined) return null;
-  const fields = Array.isArray(reply) ? pairs(reply) : reply;
+  let fields;
+  if (typeof reply === "string" || Buffer.isBuffer(reply)) fields = JSON.parse(String(reply));
+  else fields = Array.isArray(reply) ? pairs(reply) : reply;
   const session = {
     id: String(fields.id),
     r: Number(fields.r),
@@ -109,7 +113,7 @@ function sessionObject(reply) {
     ip: String(fields.ip),
   };
   if (fields.no_resave !== undefined) session.no_resave = true;
-  if (fields.d !== undefined) session.d = JSON.parse(String(fields.d));
+  if (fields.d !== undefined) session.d = typeof fields.d === "object" ? fields.d : JSON.parse(String(fields.d));
   return session;
 }
 
@@ -239,7 +243,7 @@ class RedisSessions {
       const cached = this.sessionCache.get(key);
       if (cached) return cached;
     }
-    const session = sessionObject(await this.command(["SESS.GET", options.app, options.token]));
+    const session = sessionObject(await this.command(["SESS.GET", options.app, options.token, "JSON"]));
     if (session && this.sessionCache) this.sessionCache.set(key, session);
     return session;
   }
@@ -270,8 +274,8 @@ class RedisSessions {
   }
 
   async tokensOf(app, id) {
-    const list = await this.command(["SESS.SOID", app, String(id)], true);
-    return list.map((entry) => String(Array.isArray(entry) ? pairs(entry).token : entry.token));
+    const list = await this.command(["SESS.SOID", app, String(id), "JSON"], true);
+    return list.map((entry) => String(JSON.parse(String(entry)).token));
   }
 
   async ping() {
@@ -288,7 +292,7 @@ class RedisSessions {
 
   async set(options) {
     validate(options, ["app", "token", "d", "no_resave"]);
-    const reply = await this.command(["SESS.SET", options.app, options.token, JSON.stringify(options.d)]);
+    const reply = await this.command(["SESS.SET", options.app, options.token, JSON.stringify(options.d), "JSON"]);
     const session = sessionObject(reply);
     if (session) await this.announce(options.app, options.token);
     return session;
@@ -297,13 +301,13 @@ class RedisSessions {
   async soapp(options) {
     validate(options, ["app", "deltaTime"]);
     const dt = String(Number.parseInt(`${options.deltaTime}`, 10));
-    const list = await this.command(["SESS.SOAPP", options.app, dt], true);
+    const list = await this.command(["SESS.SOAPP", options.app, dt, "JSON"], true);
     return { sessions: list.map(sessionObject) };
   }
 
   async soid(options) {
     validate(options, ["app", "id"]);
-    const list = await this.command(["SESS.SOID", options.app, String(options.id)], true);
+    const list = await this.command(["SESS.SOID", options.app, String(options.id), "JSON"], true);
     return { sessions: list.map(sessionObject) };
   }
 }
