@@ -132,7 +132,7 @@ redis_module! {
         ["sess.peek",     peek::command,     "readonly fast",         1, 1, 1, ""],
         ["sess.set",      set::command,      "write deny-oom fast",   1, 1, 1, ""],
         ["sess.rotate",   rotate::command,   "write deny-oom fast",   1, 1, 1, ""],
-        ["sess.assign",   assign::command,   "write fast",            1, 1, 1, ""],
+        ["sess.assign",   assign::command,   "write deny-oom fast",   1, 1, 1, ""],
         ["sess.kill",     kill::command,     "write fast",            1, 1, 1, ""],
         ["sess.killall",  killall::command,  "write",                 1, 1, 1, ""],
         ["sess.killsoid", killsoid::command, "write",                 1, 1, 1, ""],

@@ -483,11 +483,34 @@ impl<'a> Store<'a> {
     /// `remove_session`, telling whether the session was live at second
     /// `at` (the moment of a kill whose graveyard is freed later).
     pub fn remove_session_at(&self, token: &[u8], id: &[u8], at: i64) -> Removal {
+        self.remove_session_if(token, id, at, |_| true)
+    }
+
+    /// `remove_session_at` for a kill: a session newer than every kill on
+    /// record is not one the kill ended, and stays. A big kill's index may
+    /// still list a token that a session created since holds (SESS.CREATE
+    /// ... TOKEN: a store derives the same token from the same cookie).
+    /// Such a session carries a kill epoch (every session created while the
+    /// app has kills on record does); one without is older than any kill
+    /// and goes, even when its app's record was lost.
+    fn remove_killed_session(&self, token: &[u8], id: &[u8], at: i64) -> Removal {
+        self.remove_session_if(token, id, at, |session| {
+            session.epoch == 0 || !self.is_live(session)
+        })
+    }
+
+    fn remove_session_if(
+        &self,
+        token: &[u8],
+        id: &[u8],
+        at: i64,
+        ended: impl FnOnce(&StoredSession) -> bool,
+    ) -> Removal {
         let Ok(mut key) = self.open_session(token, true) else {
             return Removal::NotASession;
         };
         match self.read(&key) {
-            Some(session) if session.id.as_slice() == id => {
+            Some(session) if session.id.as_slice() == id && ended(&session) => {
                 self.delete(&mut key);
                 if session.is_live(at) {
                     Removal::Live
@@ -526,7 +549,7 @@ impl<'a> Store<'a> {
     ) -> i64 {
         let mut live = 0;
         for (token, _) in tokens {
-            if self.remove_session_at(token.as_slice(), id, at) == Removal::Live {
+            if self.remove_killed_session(token.as_slice(), id, at) == Removal::Live {
                 live += 1;
                 self.announce(c"sess.killed", id);
             }

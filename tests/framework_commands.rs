@@ -2404,3 +2404,114 @@ fn assign_with_maxsessions_caps_the_new_users_sessions() {
     }
     assert_eq!(soid(&mut c, "shop", "anon:1"), vec![kept_by_visitor]);
 }
+
+/// A big kill (freed in steps while its client waits) whose index lists a
+/// token that a session created since holds (a store derives the same token
+/// from the same cookie): freeing the kill leaves that session alone, for a
+/// KILLSOID and a KILLALL alike. (Found by review: the reaper deleted it.)
+#[test]
+fn a_session_created_with_a_token_a_big_kill_still_lists_outlives_the_kill() {
+    for kill in ["KILLSOID", "KILLALL"] {
+        let server = Server::start();
+        let mut c = server.client();
+        c.call(&["CONFIG", "SET", "sess.sweep-batch", "10"]);
+        for _ in 0..1500 {
+            create(&mut c, "shop", "alice", &[]);
+        }
+        let token = create(&mut c, "shop", "alice", &[]);
+        let mut killer = server.client();
+        let args: Vec<&str> = match kill {
+            "KILLSOID" => vec!["SESS.KILLSOID", "shop", "alice"],
+            _ => vec!["SESS.KILLALL", "shop"],
+        };
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        let waiting = std::thread::spawn(move || killer.call(&args).int());
+        assert!(eventually(5, || c
+            .call(&["EXISTS", "rs:{shop}:_graves"])
+            .int()
+            == 1));
+        let again = create_with_token(&mut c, "shop", "alice", &token, &["TTL", "600"]);
+        assert_eq!(again.text(), token, "{kill}");
+        // The kill counts the sessions it removed: the one whose token the
+        // new session took over was removed by the CREATE, not the kill.
+        assert_eq!(waiting.join().unwrap(), 1500, "{kill}");
+        let got = c.call(&["SESS.PEEK", "shop", &token, "JSON"]);
+        assert!(
+            !got.is_nil(),
+            "{kill}: the session created after the kill was freed with it"
+        );
+        assert_eq!(soid(&mut c, "shop", "alice"), vec![token.clone()], "{kill}");
+        assert!(eventually(10, || c
+            .call(&["EXISTS", "rs:{shop}:_graves"])
+            .int()
+            == 0));
+        assert!(!c.call(&["SESS.GET", "shop", &token]).is_nil(), "{kill}");
+    }
+}
+
+/// While a KILLALL is being freed, a CREATE ... TOKEN refused and an ASSIGN
+/// that finds no session change nothing: the index a graveyard will take
+/// over is only moved by a command that goes on to write. ASSIGN is refused
+/// over maxmemory like CREATE, and its MAXSESSIONS applies when the id
+/// stays too.
+#[test]
+fn refused_creates_and_assigns_change_nothing_while_a_kill_is_freed() {
+    let server = Server::start();
+    let mut c = server.client();
+    c.call(&["CONFIG", "SET", "sess.sweep-batch", "10"]);
+    create(&mut c, "shop", "alice", &["TTL", "31536000"]);
+    create(&mut c, "shop", "bob", &["TTL", "31536000"]);
+    for i in 0..3000 {
+        create(&mut c, "shop", &format!("u{i}"), &[]);
+    }
+    let mut killer = server.client();
+    let waiting = std::thread::spawn(move || killer.call(&["SESS.KILLALL", "shop"]).int());
+    assert!(eventually(5, || c
+        .call(&["EXISTS", "rs:{shop}:_graves"])
+        .int()
+        == 1));
+    // One transaction, so that the reaper cannot step in between.
+    let live = create(&mut c, "shop", "zed", &[]);
+    let unknown = chosen("unknown");
+    c.call(&["MULTI"]);
+    for args in [
+        &["DEBUG", "DIGEST"][..],
+        &["SESS.CREATE", "shop", "alice", "1.1.1.1", "TOKEN", &live],
+        &["DEBUG", "DIGEST"],
+        &["SESS.ASSIGN", "shop", &unknown, "bob"],
+        &["DEBUG", "DIGEST"],
+    ] {
+        c.call(args);
+    }
+    let replies = c.call(&["EXEC"]).array();
+    assert_eq!(replies[1].err(), "ERR token in use");
+    assert_eq!(replies[3], Reply::Int(0));
+    assert_eq!(
+        replies[0], replies[2],
+        "a refused CREATE ... TOKEN changed data"
+    );
+    assert_eq!(replies[2], replies[4], "an ASSIGN replying 0 changed data");
+    assert_eq!(waiting.join().unwrap(), 3002);
+
+    // The same id with MAXSESSIONS: the cap applies.
+    let tokens: Vec<String> = (0..4)
+        .map(|_| create(&mut c, "shop", "carl", &[]))
+        .collect();
+    let reply = c.call(&[
+        "SESS.ASSIGN",
+        "shop",
+        &tokens[0],
+        "carl",
+        "MAXSESSIONS",
+        "2",
+    ]);
+    assert_eq!(reply, Reply::Int(1));
+    assert_eq!(soid(&mut c, "shop", "carl").len(), 2);
+    assert!(!c.call(&["SESS.PEEK", "shop", &tokens[0]]).is_nil());
+
+    // Over maxmemory: refused, nothing written.
+    c.call(&["CONFIG", "SET", "maxmemory", "1"]);
+    let e = refused(&mut c, &["SESS.ASSIGN", "shop", &tokens[0], "dora"]);
+    assert!(e.starts_with("OOM"), "{e}");
+    c.call(&["CONFIG", "SET", "maxmemory", "0"]);
+}

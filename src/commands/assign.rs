@@ -39,19 +39,30 @@ impl<'a> Assign<'a> {
 
     pub fn run(self, ctx: &Context) -> RedisResult {
         let store = Store::new(ctx, self.app);
-        crate::graves::detach_stale_index(&store, self.id)?;
         let mut key = crate::import::open_session(&store, self.token)?;
         let Some(session) = store.read_live(&key) else {
             return Ok(RedisValue::Integer(0));
         };
         let touch = session.touch(store.now);
-        let mut activity = store.open_index(&store.keys.activity(), true)?;
         if session.id.as_slice() == self.id {
+            let mut activity = store.open_index(&store.keys.activity(), true)?;
+            let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
             crate::cluster::need(&store, [&activity])?;
+            if self.max_sessions.is_some() {
+                crate::cluster::need_sessions(&store, &user)?;
+            }
             store.write_assign(&mut key, None, &touch, None);
             store.record_activity(&mut activity, &session.id);
+            if let Some(max) = self.max_sessions {
+                let token = store.string(self.token);
+                super::create::evict_beyond(&store, &mut user, self.id, &token, max);
+            }
             return Ok(RedisValue::Integer(1));
         }
+        // Only now that it moves a session: an index left under the new
+        // user's name by a KILLALL being freed goes to its graveyard.
+        crate::graves::detach_stale_index(&store, self.id)?;
+        let mut activity = store.open_index(&store.keys.activity(), true)?;
         let old_id = session.id.as_slice();
         let mut old_user = store.open_index(&store.keys.user_sessions(old_id), true)?;
         let mut new_user = store.open_index(&store.keys.user_sessions(self.id), true)?;

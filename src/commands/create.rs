@@ -75,11 +75,13 @@ impl<'a> Create<'a> {
 
     pub fn run(self, ctx: &Context, default_ttl: i64, max_data_bytes: usize) -> RedisResult {
         let store = Store::new(ctx, self.app);
-        crate::graves::detach_stale_index(&store, self.id)?;
         let claimed = match self.token {
             Some(token) => Some(claim(&store, token)?),
             None => None,
         };
+        // After the token's check, which may refuse: this may move an index
+        // (no handle on it is open yet; the claim's is on the session).
+        crate::graves::detach_stale_index(&store, self.id)?;
         let mut user = store.open_index(&store.keys.user_sessions(self.id), true)?;
         let mut activity = store.open_index(&store.keys.activity(), true)?;
         let mut expiry = store.open_index(&store.keys.expiry(), true)?;
