@@ -65,7 +65,7 @@ bench-import: build ## 100,000 sessions written by redis-sessions 4.0.0, moved b
 # The module is built by a silent make: make's echo of the build command
 # would otherwise reach stdout ahead of the report (how "cargo build
 # --release" lines got into reports pasted into the docs).
-bench-http: ## express-session end to end under autocannon: MemoryStore, connect-redis and SessStore (2-3 minutes)
+bench-http: ## express-session end to end under autocannon: MemoryStore, connect-redis and SessStore (about 5 minutes)
 	@$(MAKE) --no-print-directory -s build
 	@scripts/ensure-deps.sh bench
 	@BENCH_SCRIPT=http.js bench/run.sh

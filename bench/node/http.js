@@ -40,7 +40,7 @@ function option(name, fallback) {
   if (!(value > 0)) throw new Error(`--${name} needs a positive number`);
   return value;
 }
-const ROUNDS = option("rounds", QUICK ? 1 : 3);
+const ROUNDS = option("rounds", QUICK ? 1 : 7);
 const DURATION = option("duration", QUICK ? 2 : 10);
 const WARMUP = option("warmup", QUICK ? 1 : 3);
 const SESSIONS = option("sessions", 50);
