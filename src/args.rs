@@ -7,7 +7,6 @@
 use redis_module::RedisError;
 
 use crate::error::{invalid, syntax};
-use crate::reply::Format;
 
 /// Shortest and longest ttl or dt a client may ask for, in seconds.
 pub const MIN_SECONDS: i64 = 10;
@@ -94,6 +93,14 @@ pub fn import_count(raw: &[u8]) -> Result<usize, RedisError> {
     in_range(raw, 1, 100_000)
         .map(|n| n as usize)
         .ok_or_else(|| invalid("count", "expected an integer from 1 to 100000"))
+}
+
+/// How a session is replied: a map (RESP2: the flat field/value array), or
+/// with the `JSON` option word one bulk string of JSON (session_json.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Map,
+    Json,
 }
 
 /// A listing's options (SOID, SOAPP): `LIMIT count` and `JSON`, in any

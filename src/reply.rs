@@ -10,17 +10,10 @@ use std::os::raw::c_long;
 use redis_module::{raw, Context, RedisValue};
 
 use crate::api::call;
+pub use crate::args::Format;
 use crate::session::Bytes;
 use crate::session_json;
 pub use crate::view::View;
-
-/// How a session is replied: a map (RESP2: the flat field/value array), or
-/// with the `JSON` option word one bulk string of JSON (session_json.rs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Map,
-    Json,
-}
 
 /// Where replies go.
 pub struct Reply {

@@ -15,10 +15,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Server;
+use common::{node, Server};
+
+const WHAT: &str = "the browser test";
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    node::repo_dir("")
 }
 
 fn ensure_chromium() {
@@ -47,25 +49,10 @@ fn example_packages() -> PathBuf {
     let dir = root().join("examples/express-devices");
     let store = root().join("clients/express");
     let installed = dir.join("node_modules/sess-express-store");
-    let marker = dir.join("node_modules/.package-lock.json");
-    let stale = match (marker.metadata(), dir.join("package-lock.json").metadata()) {
-        (Ok(done), Ok(lock)) => done.modified().ok() < lock.modified().ok(),
-        _ => true,
-    } || ["index.js", "package.json"]
+    let other_store = ["index.js", "package.json"]
         .iter()
         .any(|f| !same_file(&store.join(f), &installed.join(f)));
-    if stale {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "npm is needed for the browser test (make test installs Node.js and npm): {e}"
-                )
-            });
-        assert!(status.success(), "npm ci failed in {}", dir.display());
-    }
+    node::packages(&dir, other_store, WHAT);
     dir
 }
 
@@ -74,18 +61,12 @@ fn the_devices_example_works_in_a_real_browser() {
     ensure_chromium();
     let dir = example_packages();
     let server = Server::start();
-    let out = Command::new("node")
-        .args(["--test-reporter=tap", "test/browser.test.js"])
-        .current_dir(&dir)
-        .env("SESS_TEST_PORT", server.port.to_string())
-        .output()
-        .unwrap_or_else(|e| panic!("node is needed for the browser test: {e}"));
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let report = node::run(
+        &dir,
+        &["--test-reporter=tap", "test/browser.test.js"],
+        &[("SESS_TEST_PORT", server.port.to_string())],
+        WHAT,
     );
-    assert!(out.status.success(), "the browser test failed:\n{report}");
     assert!(report.contains("# fail 0"), "{report}");
     assert!(report.contains("# skipped 0"), "skipped cases:\n{report}");
     println!("{report}");

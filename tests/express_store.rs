@@ -11,64 +11,16 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Mutex;
-
 use common::cluster::{build_cluster, cluster_node};
-use common::Server;
+use common::{node, Server};
 
-static NPM: Mutex<()> = Mutex::new(());
+const WHAT: &str = "the express store's tests";
 
-fn client_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients/express")
-}
-
-/// Installs the store's packages once (both tests share them).
-fn node_packages() -> PathBuf {
-    let dir = client_dir();
-    let _once = NPM.lock().unwrap_or_else(|p| p.into_inner());
-    let marker = dir.join("node_modules/.package-lock.json");
-    let stale = match (marker.metadata(), dir.join("package-lock.json").metadata()) {
-        (Ok(installed), Ok(lock)) => installed.modified().ok() < lock.modified().ok(),
-        _ => true,
-    };
-    if stale {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| {
-                panic!("npm is needed for the express store's tests (make test installs Node.js and npm): {e}")
-            });
-        assert!(status.success(), "npm ci failed in {}", dir.display());
-    }
-    dir
-}
-
-/// Runs mocha on `files` with `env`; fails with its output.
+/// Runs mocha on `files` with `env`, the store's packages installed.
 fn mocha(files: &[&str], env: &[(&str, String)]) {
-    let dir = node_packages();
-    let mut command = Command::new("node");
-    command
-        .arg("node_modules/mocha/bin/mocha.js")
-        .args(["--exit", "--timeout", "30000"])
-        .args(files)
-        .current_dir(&dir);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("node is needed for the express store's tests: {e}"));
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "mocha {files:?} failed:\n{report}");
-    assert!(report.contains("passing"), "{report}");
-    assert!(!report.contains("pending"), "skipped cases:\n{report}");
+    let dir = node::repo_dir("clients/express");
+    node::packages(&dir, false, WHAT);
+    let report = node::mocha(&dir, files, env, WHAT);
     // The memory figures, for `cargo test -- --nocapture`.
     println!("{report}");
 }
