@@ -646,52 +646,11 @@ fn a_create_token_that_fails_changes_nothing_even_with_a_dead_leftover() {
     assert!(e.starts_with("WRONGTYPE"), "{e}");
 }
 
-/// One session as the Node library redis-sessions 4.0 writes it (see
-/// tests/import.rs), `idle` seconds ago, ttl 7200.
+/// One session as the Node library redis-sessions 4.0 writes it, `idle`
+/// seconds ago, ttl 7200.
 fn library_session(c: &mut Client, app: &str, id: &str, token: &str, idle: i64) {
-    let la = (now(c) - idle).to_string();
-    let expires = (now(c) - idle + 7200).to_string();
-    let member = format!("{token}:{id}");
-    let replies = c.pipeline(&[
-        vec!["MULTI".to_string()],
-        vec![
-            "ZADD".into(),
-            format!("rs:{app}:_sessions"),
-            la.clone(),
-            member.clone(),
-        ],
-        vec![
-            "ZADD".into(),
-            format!("rs:{app}:_users"),
-            la.clone(),
-            id.into(),
-        ],
-        vec![
-            "ZADD".into(),
-            "rs:SESSIONS".into(),
-            expires,
-            format!("{app}:{member}"),
-        ],
-        vec!["SADD".into(), format!("rs:{app}:us:{id}"), token.into()],
-        vec![
-            "HSET".into(),
-            format!("rs:{app}:{token}"),
-            "id".into(),
-            id.into(),
-            "r".into(),
-            "1".into(),
-            "w".into(),
-            "1".into(),
-            "ip".into(),
-            "10.1.2.3".into(),
-            "la".into(),
-            la,
-            "ttl".into(),
-            "7200".into(),
-        ],
-        vec!["EXEC".into()],
-    ]);
-    assert!(!replies.last().unwrap().is_error(), "{replies:?}");
+    let la = now(c) - idle;
+    common::library::write_session(c, (app, id, token), la, 7200, &[]);
 }
 
 #[test]

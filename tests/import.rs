@@ -46,55 +46,14 @@ impl Legacy<'_> {
 
     fn write(&self, c: &mut Client, token: &str) {
         let la = server_now(c) as i64 - self.idle;
-        let (app, id) = (self.app, self.id);
-        let member = format!("{token}:{id}");
-        let mut hset = vec![
-            "HSET".to_string(),
-            format!("rs:{app}:{token}"),
-            "id".into(),
-            id.into(),
-            "r".into(),
-            "1".into(),
-            "w".into(),
-            "1".into(),
-            "ip".into(),
-            "10.1.2.3".into(),
-            "la".into(),
-            la.to_string(),
-            "ttl".into(),
-            self.ttl.to_string(),
-        ];
+        let mut extra = Vec::new();
         if let Some(d) = self.d {
-            hset.extend(["d".into(), d.into()]);
+            extra.push(("d", d));
         }
         if self.no_resave {
-            hset.extend(["no_resave".into(), "1".into()]);
+            extra.push(("no_resave", "1"));
         }
-        let replies = c.pipeline(&[
-            vec!["MULTI".to_string()],
-            vec![
-                "ZADD".into(),
-                format!("rs:{app}:_sessions"),
-                la.to_string(),
-                member.clone(),
-            ],
-            vec![
-                "ZADD".into(),
-                format!("rs:{app}:_users"),
-                la.to_string(),
-                id.into(),
-            ],
-            vec![
-                "ZADD".into(),
-                "rs:SESSIONS".into(),
-                (la + self.ttl).to_string(),
-                format!("{app}:{member}"),
-            ],
-            vec!["SADD".into(), format!("rs:{app}:us:{id}"), token.into()],
-            hset,
-            vec!["EXEC".into()],
-        ]);
-        assert!(!replies.last().unwrap().is_error(), "{replies:?}");
+        common::library::write_session(c, (self.app, self.id, token), la, self.ttl, &extra);
     }
 }
 

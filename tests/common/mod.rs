@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cluster;
+pub mod library;
 pub mod node;
 pub mod resp;
 pub mod server;
