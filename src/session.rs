@@ -136,6 +136,13 @@ impl<B> Session<B> {
         }
     }
 
+    /// The session as `touch` leaves it (what a command that wrote the touch
+    /// shows, and the expiry bound it schedules).
+    pub fn apply(&mut self, touch: &Touch) {
+        self.la = touch.la.unwrap_or(self.la);
+        self.ttl = touch.ttl.unwrap_or(self.ttl);
+    }
+
     /// Whether this touch must refresh the user's activity entry. The entry
     /// holds the user's latest activity, so it already lies in this second
     /// when this session was active in it.
@@ -197,6 +204,16 @@ mod tests {
         assert_eq!(s.expires_at(), 1011);
         assert_eq!(s.idle(1007), 7);
         assert_eq!(s.idle(990), 0);
+    }
+
+    #[test]
+    fn a_session_after_its_touch_ends_where_the_touch_says() {
+        let mut s = session(1000, 10, true);
+        s.apply(&s.touch(1004));
+        assert_eq!((s.la, s.ttl, s.expires_at()), (1004, 6, 1011));
+        let mut s = session(1000, 10, false);
+        s.apply(&s.touch_with_ttl(1000, 60));
+        assert_eq!((s.la, s.ttl, s.expires_at()), (1000, 60, 1061));
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl<'a> Assign<'a> {
             store.index_remove(&mut activity, &session.id);
         }
         let mut moved = session;
-        (moved.la, moved.ttl) = (store.now, moved.visible_ttl(store.now));
+        moved.apply(&touch);
         let expires_at = moved.expires_at();
         store.index_set(&mut new_user, &token, expires_at);
         store.schedule_expiry(&mut expiry, &id, expires_at);

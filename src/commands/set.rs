@@ -84,8 +84,8 @@ impl<'a> Set<'a> {
             store.record_activity(&mut activity, &session.id);
         }
         let mut after = session;
-        if let (Some(ttl), Some((mut user, mut expiry))) = (self.ttl, bounds) {
-            (after.la, after.ttl) = (store.now, ttl);
+        after.apply(&touch);
+        if let Some((mut user, mut expiry)) = bounds {
             let expires_at = after.expires_at();
             let token = store.string(self.token);
             store.expire_sooner((&mut user, &mut expiry), &token, &after.id, expires_at);
