@@ -554,15 +554,22 @@ class SessStore extends BaseStore {
     return snapshot && snapshot.token === token ? snapshot : undefined;
   }
 
-  async _set(sid, session) {
+  // The token and ttl a save or touch writes with, or null when the
+  // session's expiry is past: then it is removed, as connect-redis does.
+  async _lifetime(sid, session) {
     checkSid(sid);
     if (!session || typeof session !== "object") throw new TypeError("sess-express-store: a session must be an object");
     const token = tokenOf(sid);
     const ttl = this._ttlOf(session);
-    if (ttl === null) {
-      await this.redis.send(["SESS.KILL", this.app, token]);
-      return;
-    }
+    if (ttl !== null) return { token, ttl };
+    await this.redis.send(["SESS.KILL", this.app, token]);
+    return null;
+  }
+
+  async _set(sid, session) {
+    const lifetime = await this._lifetime(sid, session);
+    if (lifetime === null) return;
+    const { token, ttl } = lifetime;
     const user = this._userOf(session, token);
     const values = this._encode(session);
     const snapshot = this._snapshotOf(session, token);
@@ -683,13 +690,9 @@ class SessStore extends BaseStore {
   async _touch(sid, session) {
     checkSid(sid);
     if (this.disableTouch) return;
-    if (!session || typeof session !== "object") throw new TypeError("sess-express-store: a session must be an object");
-    const token = tokenOf(sid);
-    const ttl = this._ttlOf(session);
-    if (ttl === null) {
-      await this.redis.send(["SESS.KILL", this.app, token]);
-      return;
-    }
+    const lifetime = await this._lifetime(sid, session);
+    if (lifetime === null) return;
+    const { token, ttl } = lifetime;
     const snapshot = this._snapshotOf(session, token);
     if (snapshot && this._userOf(session, token) !== snapshot.user) {
       await this._set(sid, session);
