@@ -25,7 +25,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const RedisSessions = require("redis-sessions").default;
-const { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token, commandStats } = require("./common");
+const { ROOT, MODULE, PREFIX, PINNED, startRedis, populate, token, commandStats, writeBenchmarksSection } = require("./common");
 
 const QUICK = process.argv.includes("--quick");
 const SCALE = QUICK ? 0.1 : 1;
@@ -494,11 +494,7 @@ async function main() {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "latest.md"), `${text}\n`);
     if (process.argv.includes("--readme")) {
-      const readme = path.join(ROOT, "docs", "benchmarks.md");
-      const updated = fs
-        .readFileSync(readme, "utf8")
-        .replace(/(<!-- bench:start -->\n)[\s\S]*(<!-- bench:end -->)/, `$1${text}\n$2`);
-      fs.writeFileSync(readme, updated);
+      writeBenchmarksSection("bench", text);
       log("(docs/benchmarks.md updated)");
     }
     console.log(text);

@@ -159,4 +159,14 @@ async function commandStats(client) {
   return stats;
 }
 
-module.exports = { ROOT, MODULE, PREFIX, PINNED, freePort, startRedis, populate, probed, token, commandStats };
+// Writes `text` into docs/benchmarks.md between `<!-- name:start -->` and
+// `<!-- name:end -->` (--readme), refusing a page without those markers.
+function writeBenchmarksSection(name, text) {
+  const page = path.join(ROOT, "docs", "benchmarks.md");
+  const before = fs.readFileSync(page, "utf8");
+  const marker = new RegExp(`(<!-- ${name}:start -->\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
+  if (!marker.test(before)) throw new Error(`docs/benchmarks.md has no <!-- ${name}:start --> / <!-- ${name}:end --> markers`);
+  fs.writeFileSync(page, before.replace(marker, (_, start, end) => `${start}${text}\n${end}`));
+}
+
+module.exports = { ROOT, MODULE, PREFIX, PINNED, freePort, startRedis, populate, probed, token, commandStats, writeBenchmarksSection };

@@ -29,7 +29,7 @@ const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const autocannon = require("autocannon");
-const { ROOT, MODULE, PINNED, freePort, startRedis, commandStats } = require("./common");
+const { ROOT, MODULE, PINNED, freePort, startRedis, commandStats, writeBenchmarksSection } = require("./common");
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
@@ -330,12 +330,8 @@ async function main() {
     if (argv.includes("--readme")) {
       if (ONLY) throw new Error("--readme needs all three stores (no --stores)");
       const docs = report({ rows, redisVersion, seconds, image: "bench-http.svg" });
-      const readme = path.join(ROOT, "docs", "benchmarks.md");
-      const before = fs.readFileSync(readme, "utf8");
-      const marker = /(<!-- bench-http:start -->\n)[\s\S]*?(<!-- bench-http:end -->)/;
-      if (!marker.test(before)) throw new Error("docs/benchmarks.md has no <!-- bench-http:start --> / <!-- bench-http:end --> markers");
       fs.writeFileSync(path.join(ROOT, "docs", "bench-http.svg"), svg);
-      fs.writeFileSync(readme, before.replace(marker, (_, start, end) => `${start}${docs.text}\n${end}`));
+      writeBenchmarksSection("bench-http", docs.text);
       log("(docs/benchmarks.md and docs/bench-http.svg updated)");
     }
     console.log(saved.text);
